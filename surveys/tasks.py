@@ -1,0 +1,1 @@
+"""Celery entry points: thin, idempotent, take primary keys, call services."""

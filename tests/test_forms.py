@@ -1,0 +1,123 @@
+"""The residents' pages, through Django's test client."""
+
+import pytest
+
+from surveys.models import Answer, Response, Source
+from tests.factories import InvitationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_invitation_form_stores_response_and_thanks(client, invitation):
+    page = client.get(f"/s/{invitation.token}/")
+    assert page.status_code == 200
+    assert "Welk rapportcijfer geeft u voor uw bezoek aan de balie?" in page.content.decode()
+
+    answer = client.post(
+        f"/s/{invitation.token}/",
+        {"score": "8", "q_vraag_beantwoord": "1", "q_vriendelijkheid": "4", "comment": "Snel geholpen"},
+        follow=True,
+    )
+    assert "Bedankt voor uw mening!" in answer.content.decode()
+    response = Response.objects.get()
+    assert (response.score, response.source, response.comment) == (8, Source.INVITATION, "Snel geholpen")
+    assert dict(Answer.objects.values_list("question__key", "value")) == {
+        "vraag_beantwoord": 1,
+        "vriendelijkheid": 4,
+    }
+    invitation.refresh_from_db()
+    assert invitation.status == "answered"
+
+
+def test_second_submit_says_already_answered_and_stores_nothing(client, invitation):
+    client.post(f"/s/{invitation.token}/", {"score": "8"})
+    again = client.post(f"/s/{invitation.token}/", {"score": "3"})
+    assert again.status_code == 409
+    assert "U heeft deze vragenlijst al ingevuld" in again.content.decode()
+    assert list(Response.objects.values_list("score", flat=True)) == [8]
+
+
+@pytest.mark.parametrize("score", ["", "0", "11", "acht", "8.5"])
+def test_bad_score_gets_message_and_stores_nothing(client, invitation, score):
+    page = client.post(f"/s/{invitation.token}/", {"score": score})
+    assert page.status_code == 400
+    assert "Kies een rapportcijfer van 1 tot en met 10." in page.content.decode()
+    assert 'href="#id_score_0"' in page.content.decode()
+    assert not Response.objects.exists()
+
+
+def test_ten_megabyte_comment_is_refused_without_500(client, invitation):
+    page = client.post(f"/s/{invitation.token}/", {"score": "7", "comment": "x" * 10_000_000})
+    assert page.status_code == 400
+    assert not Response.objects.exists()
+
+
+def test_long_comment_gets_message_on_the_form(client, invitation):
+    page = client.post(f"/s/{invitation.token}/", {"score": "7", "comment": "x" * 2001})
+    assert page.status_code == 400
+    assert "Uw toelichting is te lang" in page.content.decode()
+    assert not Response.objects.exists()
+
+
+@pytest.mark.parametrize("token", ["onbekend", "x" * 300, "%00", "' OR 1=1 --"])
+def test_unknown_and_tampered_tokens_get_the_same_friendly_page(client, token):
+    page = client.get(f"/s/{token}/")
+    assert page.status_code == 404
+    assert "Deze link werkt niet meer" in page.content.decode()
+
+
+def test_expired_used_and_unknown_tokens_look_the_same(client, organisation):
+    expired = InvitationFactory(organisation=organisation, expired=True)
+    used = InvitationFactory(organisation=organisation)
+    client.post(f"/s/{used.token}/", {"score": "9"})
+    pages = [client.get(f"/s/{t}/") for t in (expired.token, used.token, "A" * 32)]
+    assert {p.status_code for p in pages} == {404}
+    bodies = {p.content.decode().replace(p.wsgi_request.path, "") for p in pages}
+    assert len(bodies) == 1
+
+
+def test_one_click_stores_score_at_once_then_completes(client, invitation):
+    page = client.get(f"/s/{invitation.token}/9/")
+    assert page.status_code == 200
+    assert "Uw cijfer 9 is opgeslagen" in page.content.decode()
+    stored = Response.objects.get()
+    assert (stored.score, stored.source, stored.is_complete) == (9, Source.ONE_CLICK, False)
+
+    client.post(f"/s/{invitation.token}/", {"score": "9", "q_vraag_beantwoord": "0"})
+    stored.refresh_from_db()
+    assert stored.is_complete
+    assert Response.objects.count() == 1
+    assert client.get(f"/s/{invitation.token}/9/").status_code == 404
+
+
+@pytest.mark.parametrize("score", [0, 11, -1])
+def test_one_click_out_of_range_gets_message(client, invitation, score):
+    page = client.get(f"/s/{invitation.token}/{score}/")
+    assert page.status_code == 400
+    assert "Kies een rapportcijfer van 1 tot en met 10." in page.content.decode()
+    assert not Response.objects.exists()
+
+
+def test_open_link_needs_no_token(client, organisation):
+    page = client.post("/o/stichtse-vecht/telefoon/", {"score": "6"}, follow=True)
+    assert "Bedankt voor uw mening!" in page.content.decode()
+    assert Response.objects.get().source == Source.OPEN
+
+
+def test_open_link_unknown_channel_is_404(client, organisation):
+    assert client.get("/o/stichtse-vecht/fax/").status_code == 404
+    assert client.get("/o/bestaat-niet/balie/").status_code == 404
+
+
+def test_english_switch(client, invitation):
+    page = client.get(f"/s/{invitation.token}/?lang=en")
+    body = page.content.decode()
+    assert '<html lang="en">' in body
+    assert "What score would you give your visit to the counter?" in body
+    # the choice sticks for the next page
+    assert '<html lang="en">' in client.get(f"/s/{invitation.token}/").content.decode()
+
+
+def test_dutch_by_default_whatever_the_browser_says(client, invitation):
+    page = client.get(f"/s/{invitation.token}/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    assert '<html lang="nl">' in page.content.decode()
