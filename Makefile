@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install messages system-deps browser lint migrations-check pytest schemathesis bench clean
+.PHONY: run test install messages system-deps browser lint migrations migrations-check pytest schemathesis bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ run: install messages
 	  echo "Embedded default: SQLite, Celery tasks run eagerly, e-mail to the console."; \
 	  $(MANAGE) runserver $(HOST):$(PORT); \
 	fi
+
+# Until the first release the schema lives in one initial migration, regenerated from the models.
+migrations: install
+	rm -f surveys/migrations/0001_initial.py
+	$(MANAGE) makemigrations surveys -n initial
 
 lint: install
 	$(BIN)/ruff check .
