@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,8 @@ from .masking import mask_personal_data
 from .models import (
     Answer,
     Channel,
+    Contact,
+    ContactOutcome,
     Invitation,
     InvitationStatus,
     Organisation,
@@ -284,6 +287,7 @@ def valid_score(value: object) -> bool:
 __all__ = [
     "AMSTERDAM",
     "AlreadyAnswered",
+    "ContactResult",
     "InvitationUnavailable",
     "create_default_survey",
     "create_invitation",
@@ -296,6 +300,75 @@ __all__ = [
     "mark_opened",
     "new_survey_version",
     "record_one_click",
+    "register_contact",
     "submit_response",
     "valid_score",
 ]
+
+
+# --- contacts (registered by the municipality's systems through the API) -----------------------
+# Owned by the invitation-rules work (issue 3): sampling, cooldown, opt-out and delivery are added there.
+
+
+@dataclass(frozen=True)
+class ContactResult:
+    """What register_contact() decided. ``token`` is only set when an invitation was created
+    by this call (it is never stored in plain form, so a repeated reference cannot return it)."""
+
+    contact: Contact
+    created: bool
+    invited: bool
+    reason: str  # a ContactOutcome value
+    invitation: Invitation | None = None
+    token: str | None = None
+
+
+@transaction.atomic
+def register_contact(
+    *,
+    organisation: Organisation,
+    channel: str,
+    contact_moment: datetime,
+    reference: str = "",
+    language: str = "nl",
+    recipient: str = "",
+    method: str = "",
+) -> ContactResult:
+    """Register one contact moment and decide whether to invite the resident.
+    STUB: always invites when the channel is enabled; the full rules follow."""
+    if reference:
+        existing = Contact.objects.filter(organisation=organisation, reference=reference).first()
+        if existing is not None:
+            return ContactResult(
+                contact=existing,
+                created=False,
+                invited=existing.outcome == ContactOutcome.INVITED,
+                reason=existing.outcome,
+                invitation=existing.invitation,
+            )
+    enabled = OrganisationChannel.objects.filter(organisation=organisation, channel=channel, enabled=True).exists()
+    invitation, token = (None, None)
+    outcome = ContactOutcome.CHANNEL_DISABLED
+    if enabled:
+        invitation, token = create_invitation(
+            organisation=organisation, channel=channel, contact_moment=contact_moment, language=language
+        )
+        outcome = ContactOutcome.INVITED
+    contact = Contact.objects.create(
+        organisation=organisation,
+        channel=channel,
+        contact_moment=contact_moment,
+        contact_month=local_month(contact_moment),
+        reference=reference,
+        language=language,
+        outcome=outcome,
+        invitation=invitation,
+    )
+    return ContactResult(
+        contact=contact,
+        created=True,
+        invited=invitation is not None,
+        reason=outcome,
+        invitation=invitation,
+        token=token,
+    )
