@@ -1,6 +1,16 @@
 """The KTO domain. One module per concern; everything is importable from ``surveys.models``."""
 
-from .invitations import Contact, ContactOutcome, Delivery, DeliveryMethod, Invitation, InvitationStatus
+from .api import ApiKey
+from .invitations import (
+    Contact,
+    ContactOutcome,
+    Delivery,
+    DeliveryMethod,
+    Invitation,
+    InvitationStatus,
+    OptOut,
+    RecipientCooldown,
+)
 from .organisations import Channel, Organisation, OrganisationChannel, Role, StaffMembership
 from .responses import Answer, Response, Source
 from .rollups import RollupDirtyMonth
@@ -8,6 +18,7 @@ from .surveys import Question, QuestionKind, Survey, SurveyVersion
 
 __all__ = [
     "Answer",
+    "ApiKey",
     "Channel",
     "Contact",
     "ContactOutcome",
@@ -15,10 +26,12 @@ __all__ = [
     "DeliveryMethod",
     "Invitation",
     "InvitationStatus",
+    "OptOut",
     "Organisation",
     "OrganisationChannel",
     "Question",
     "QuestionKind",
+    "RecipientCooldown",
     "Response",
     "Role",
     "RollupDirtyMonth",
