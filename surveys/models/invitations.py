@@ -62,6 +62,7 @@ class Delivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Wacht")
         SENDING = "sending", _("Bezig")
+        RETRY = "retry", _("Nieuwe poging volgt")
         SENT = "sent", _("Verzonden")
         FAILED = "failed", _("Mislukt")
 
@@ -79,6 +80,7 @@ class Delivery(models.Model):
     class Meta:
         verbose_name = _("verzending")
         verbose_name_plural = _("verzendingen")
+        indexes = [models.Index(fields=["status", "claimed_at"])]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} · {self.get_status_display()}"
@@ -122,3 +124,41 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.get_channel_display()} · {self.reference or self.pk}"
+
+
+class OptOut(models.Model):
+    """An address that must never be invited again by this organisation, kept only as its keyed
+    hash (see services.address_hash)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="opt_outs")
+    address_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("afgemeld op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("afmelding")
+        verbose_name_plural = _("afmeldingen")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "address_hash"], name="opt_out_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.created_at:%Y-%m-%d}"
+
+
+class RecipientCooldown(models.Model):
+    """When an address (as its keyed hash) was last invited. Deliberately not linked to the
+    invitation, and only a date, so that a response cannot be traced back to an address hash."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    address_hash = models.CharField(max_length=64, editable=False)
+    last_invited_on = models.DateField(_("laatst uitgenodigd op"))
+
+    class Meta:
+        verbose_name = _("wachttijd ontvanger")
+        verbose_name_plural = _("wachttijden ontvangers")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "address_hash"], name="recipient_cooldown_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.last_invited_on}"
