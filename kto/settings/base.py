@@ -115,6 +115,9 @@ KTO_MESSAGEBIRD_API_KEY = env("KTO_MESSAGEBIRD_API_KEY", default="")
 KTO_MESSAGEBIRD_BASE_URL = env("KTO_MESSAGEBIRD_BASE_URL", default="https://rest.messagebird.com")
 KTO_MESSAGEBIRD_ORIGINATOR = env("KTO_MESSAGEBIRD_ORIGINATOR", default="Gemeente")
 KTO_MESSAGEBIRD_WHATSAPP_CHANNEL_ID = env("KTO_MESSAGEBIRD_WHATSAPP_CHANNEL_ID", default="")
+KTO_MESSAGEBIRD_CONVERSATIONS_URL = env(
+    "KTO_MESSAGEBIRD_CONVERSATIONS_URL", default="https://conversations.messagebird.com/v1"
+)
 
 # Celery: JSON only, late acks, one task at a time per worker process.
 REDIS_URL = env("REDIS_URL", default="")

@@ -1,0 +1,1 @@
+"""Sending invitations: the SMS/WhatsApp gateways, the messages themselves and their admin."""
