@@ -76,6 +76,44 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='ContactVolume',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20, verbose_name='kanaal')),
+                ('month', models.DateField(help_text='De eerste dag van de maand.', verbose_name='maand')),
+                ('count', models.PositiveIntegerField(verbose_name='aantal contacten')),
+                ('source', models.CharField(blank=True, max_length=200, verbose_name='bron')),
+                ('imported_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='geïmporteerd')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_volumes', to='surveys.organisation')),
+            ],
+            options={
+                'verbose_name': 'contactvolume',
+                'verbose_name_plural': 'contactvolumes',
+                'ordering': ['organisation', '-month', 'channel'],
+            },
+        ),
+        migrations.CreateModel(
+            name='ContactRollup',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media'), ('all', 'Alle kanalen')], max_length=20, verbose_name='kanaal')),
+                ('period', models.CharField(choices=[('month', 'Maand'), ('year', 'Jaar')], max_length=5, verbose_name='periode')),
+                ('period_start', models.DateField(verbose_name='begin periode')),
+                ('contacts_registered', models.PositiveIntegerField(default=0, verbose_name='geregistreerde contacten')),
+                ('contacts_imported', models.PositiveIntegerField(default=0, verbose_name='geïmporteerde contacten')),
+                ('invitations_sent', models.PositiveIntegerField(default=0, verbose_name='verzonden uitnodigingen')),
+                ('responses', models.PositiveIntegerField(default=0, verbose_name='reacties')),
+                ('invited_responses', models.PositiveIntegerField(default=0, verbose_name='reacties op uitnodigingen')),
+                ('computed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='berekend')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_rollups', to='surveys.organisation')),
+            ],
+            options={
+                'verbose_name': 'rollup van contacten',
+                'verbose_name_plural': 'rollups van contacten',
+                'ordering': ['organisation', 'channel', 'period', 'period_start'],
+            },
+        ),
+        migrations.CreateModel(
             name='Contact',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -191,6 +229,27 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='ScoreRollup',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media'), ('all', 'Alle kanalen')], max_length=20, verbose_name='kanaal')),
+                ('question_key', models.SlugField(default='rapportcijfer', verbose_name='vraag')),
+                ('period', models.CharField(choices=[('month', 'Maand'), ('year', 'Jaar')], max_length=5, verbose_name='periode')),
+                ('period_start', models.DateField(verbose_name='begin periode')),
+                ('n', models.PositiveIntegerField(verbose_name='aantal antwoorden')),
+                ('total', models.BigIntegerField(verbose_name='som')),
+                ('total_sq', models.BigIntegerField(verbose_name='som van kwadraten')),
+                ('distribution', models.JSONField(default=dict, verbose_name='verdeling')),
+                ('computed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='berekend')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='score_rollups', to='surveys.organisation')),
+            ],
+            options={
+                'verbose_name': 'rollup van cijfers',
+                'verbose_name_plural': 'rollups van cijfers',
+                'ordering': ['organisation', 'question_key', 'channel', 'period', 'period_start'],
+            },
+        ),
+        migrations.CreateModel(
             name='StaffMembership',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -290,6 +349,22 @@ class Migration(migrations.Migration):
             model_name='invitation',
             constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at'))), name='invitation_expiry'),
         ),
+        migrations.AddConstraint(
+            model_name='contactvolume',
+            constraint=models.UniqueConstraint(fields=('organisation', 'channel', 'month'), name='contact_volume_unique'),
+        ),
+        migrations.AddConstraint(
+            model_name='contactvolume',
+            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='contact_volume_first_of_month'),
+        ),
+        migrations.AddConstraint(
+            model_name='contactrollup',
+            constraint=models.UniqueConstraint(fields=('organisation', 'channel', 'period', 'period_start'), name='contact_rollup_unique'),
+        ),
+        migrations.AddConstraint(
+            model_name='contactrollup',
+            constraint=models.CheckConstraint(condition=models.Q(('period__in', ['month', 'year'])), name='contact_rollup_period_valid'),
+        ),
         migrations.AddIndex(
             model_name='contact',
             index=models.Index(fields=['organisation', 'contact_month', 'channel'], name='surveys_con_organis_8c3603_idx'),
@@ -325,6 +400,18 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='rollupdirtymonth',
             constraint=models.UniqueConstraint(fields=('organisation', 'month'), name='rollup_dirty_unique'),
+        ),
+        migrations.AddConstraint(
+            model_name='scorerollup',
+            constraint=models.UniqueConstraint(fields=('organisation', 'channel', 'question_key', 'period', 'period_start'), name='score_rollup_unique'),
+        ),
+        migrations.AddConstraint(
+            model_name='scorerollup',
+            constraint=models.CheckConstraint(condition=models.Q(('n__gte', 1)), name='score_rollup_n_positive'),
+        ),
+        migrations.AddConstraint(
+            model_name='scorerollup',
+            constraint=models.CheckConstraint(condition=models.Q(('period__in', ['month', 'year'])), name='score_rollup_period_valid'),
         ),
         migrations.AddConstraint(
             model_name='survey',

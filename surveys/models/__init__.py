@@ -13,15 +13,18 @@ from .invitations import (
 )
 from .organisations import Channel, Organisation, OrganisationChannel, Role, StaffMembership
 from .responses import Answer, Response, Source
-from .rollups import RollupDirtyMonth
+from .rollups import ALL_CHANNELS, SCORE_KEY, ContactRollup, ContactVolume, PeriodKind, RollupDirtyMonth, ScoreRollup
 from .surveys import Question, QuestionKind, Survey, SurveyVersion
 
 __all__ = [
+    "ALL_CHANNELS",
     "Answer",
     "ApiKey",
     "Channel",
     "Contact",
     "ContactOutcome",
+    "ContactRollup",
+    "ContactVolume",
     "Delivery",
     "DeliveryMethod",
     "Invitation",
@@ -29,12 +32,15 @@ __all__ = [
     "OptOut",
     "Organisation",
     "OrganisationChannel",
+    "PeriodKind",
     "Question",
     "QuestionKind",
     "RecipientCooldown",
     "Response",
     "Role",
     "RollupDirtyMonth",
+    "SCORE_KEY",
+    "ScoreRollup",
     "Source",
     "StaffMembership",
     "Survey",

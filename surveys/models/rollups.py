@@ -1,7 +1,27 @@
+"""Rollups: per organisation, channel, question and calendar period (Europe/Amsterdam), the sums
+that figures are derived from. Sums and sums of squares (not means) are stored so that a year is
+derived exactly from its months."""
+
+import math
+
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .organisations import Organisation
+from .organisations import Channel, Organisation
+
+# The channel value of the rows that cover every channel together.
+ALL_CHANNELS = "all"
+# The question key of the rapportcijfer (Response.score); extra questions use Question.key.
+SCORE_KEY = "rapportcijfer"
+
+ROLLUP_CHANNEL_CHOICES = [*Channel.choices, (ALL_CHANNELS, _("Alle kanalen"))]
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Maand")
+    YEAR = "year", _("Jaar")
 
 
 class RollupDirtyMonth(models.Model):
@@ -21,3 +41,111 @@ class RollupDirtyMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} · {self.month:%Y-%m}"
+
+
+class ScoreRollup(models.Model):
+    """The answers to one question (the rapportcijfer or an extra scale / yes-no question) in one
+    period. ``distribution`` maps each answered value ("1".."10") to its number of answers."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="score_rollups")
+    channel = models.CharField(_("kanaal"), max_length=20, choices=ROLLUP_CHANNEL_CHOICES)
+    question_key = models.SlugField(_("vraag"), max_length=50, default=SCORE_KEY)
+    period = models.CharField(_("periode"), max_length=5, choices=PeriodKind.choices)
+    period_start = models.DateField(_("begin periode"))
+    n = models.PositiveIntegerField(_("aantal antwoorden"))
+    total = models.BigIntegerField(_("som"))
+    total_sq = models.BigIntegerField(_("som van kwadraten"))
+    distribution = models.JSONField(_("verdeling"), default=dict)
+    computed_at = models.DateTimeField(_("berekend"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rollup van cijfers")
+        verbose_name_plural = _("rollups van cijfers")
+        ordering = ["organisation", "question_key", "channel", "period", "period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "channel", "question_key", "period", "period_start"],
+                name="score_rollup_unique",
+            ),
+            models.CheckConstraint(condition=Q(n__gte=1), name="score_rollup_n_positive"),
+            models.CheckConstraint(condition=Q(period__in=PeriodKind.values), name="score_rollup_period_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} · {self.channel} · {self.question_key} · {self.period_start}"
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
+
+    @property
+    def variance(self) -> float | None:
+        """Sample variance (n - 1), computed from the sums without cancellation surprises."""
+        if self.n < 2:
+            return None
+        return max(0.0, (self.total_sq - self.total * self.total / self.n) / (self.n - 1))
+
+    @property
+    def sd(self) -> float | None:
+        variance = self.variance
+        return None if variance is None else math.sqrt(variance)
+
+
+class ContactRollup(models.Model):
+    """Contact volumes and response in one period: contacts registered through the API,
+    contacts imported from the organisation's own systems, invitations sent, responses."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contact_rollups")
+    channel = models.CharField(_("kanaal"), max_length=20, choices=ROLLUP_CHANNEL_CHOICES)
+    period = models.CharField(_("periode"), max_length=5, choices=PeriodKind.choices)
+    period_start = models.DateField(_("begin periode"))
+    contacts_registered = models.PositiveIntegerField(_("geregistreerde contacten"), default=0)
+    contacts_imported = models.PositiveIntegerField(_("geïmporteerde contacten"), default=0)
+    invitations_sent = models.PositiveIntegerField(_("verzonden uitnodigingen"), default=0)
+    responses = models.PositiveIntegerField(_("reacties"), default=0)
+    invited_responses = models.PositiveIntegerField(_("reacties op uitnodigingen"), default=0)
+    computed_at = models.DateTimeField(_("berekend"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rollup van contacten")
+        verbose_name_plural = _("rollups van contacten")
+        ordering = ["organisation", "channel", "period", "period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "channel", "period", "period_start"], name="contact_rollup_unique"
+            ),
+            models.CheckConstraint(condition=Q(period__in=PeriodKind.values), name="contact_rollup_period_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} · {self.channel} · {self.period_start}"
+
+    @property
+    def response_rate(self) -> float | None:
+        if not self.invitations_sent:
+            return None
+        return self.invited_responses / self.invitations_sent
+
+
+class ContactVolume(models.Model):
+    """A month's number of contacts on a channel as counted by the organisation's own systems
+    (telephony, appointments, mailbox): the kerncijfers. Imported from CSV or XLSX."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contact_volumes")
+    channel = models.CharField(_("kanaal"), max_length=20, choices=Channel.choices)
+    month = models.DateField(_("maand"), help_text=_("De eerste dag van de maand."))
+    count = models.PositiveIntegerField(_("aantal contacten"))
+    source = models.CharField(_("bron"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("geïmporteerd"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contactvolume")
+        verbose_name_plural = _("contactvolumes")
+        ordering = ["organisation", "-month", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "channel", "month"], name="contact_volume_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="contact_volume_first_of_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.get_channel_display()} · {self.month:%Y-%m}: {self.count}"
