@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -177,6 +178,11 @@ def mark_month_dirty(*, organisation_id: int, month: date) -> None:
         unique_fields=["organisation", "month"],
         update_fields=["marked_at"],
     )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No worker, so no beat pass: roll the organisation up once this transaction commits.
+        from .rollups import rollup_after_commit
+
+        rollup_after_commit(organisation_id)
 
 
 def _write_answers(response: Response, version: SurveyVersion, answers: Mapping[str, object]) -> None:
