@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -753,14 +752,19 @@ def example_links(organisation: Organisation, *, now: datetime) -> TryLinks:
 
 
 def seed_volumes(organisations: Iterable[Organisation]) -> int:
-    """Hook for the contact volumes (kerncijfers) in VOLUMES, for the rollups' volume model
-    (issue 4); split a year over months with :func:`monthly_split`. Until that model exists this
-    does nothing. Returns the number of rows written."""
-    try:
-        apps.get_model("surveys", "ContactVolume")
-    except LookupError:
-        return 0
-    return 0
+    """The contact volumes (kerncijfers) in VOLUMES as imported monthly volumes: each published
+    yearly figure split over its months with :func:`monthly_split` (the months add up to the
+    published year exactly). Returns the number of rows written."""
+    from .volumes import VolumeRow, save_volumes
+
+    by_slug = {organisation.slug: organisation for organisation in organisations}
+    rows = [
+        VolumeRow(0, by_slug[slug], channel, date(year, month, 1), count)
+        for (slug, channel, year), total in sorted(VOLUMES.items())
+        if slug in by_slug
+        for month, count in sorted(monthly_split(total, slug=slug, channel=channel, year=year).items())
+    ]
+    return save_volumes(rows, source="seed_demo").rows if rows else 0
 
 
 # --- the whole seed -----------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""``python manage.py rollup``: the incremental rollup pass in this process; ``--full`` recomputes
+everything (optionally for one organisation and from a month on)."""
+
+from datetime import date, datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from surveys import rollups
+from surveys.models import Organisation
+
+
+def month(value: str) -> date:
+    try:
+        parsed = datetime.strptime(value, "%Y-%m")  # noqa: DTZ007 - a calendar month
+    except ValueError as exc:
+        raise CommandError(f"--from expects a month as YYYY-MM, not {value!r}.") from exc
+    return date(parsed.year, parsed.month, 1)
+
+
+class Command(BaseCommand):
+    help = "Recompute the rollups of dirty months (default) or of everything (--full)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true", help="Recompute every month, not only the dirty ones.")
+        parser.add_argument("--organisation", metavar="SLUG", help="Only this organisation.")
+        parser.add_argument("--from", dest="since", metavar="YYYY-MM", help="With --full: only from this month on.")
+        parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
+
+    def handle(self, *args, full: bool, organisation: str | None, since: str | None, no_progress: bool, **options):
+        organisation_ids = None
+        if organisation:
+            found = Organisation.objects.filter(slug=organisation).values_list("id", flat=True).first()
+            if found is None:
+                raise CommandError(f"Unknown organisation {organisation!r}.")
+            organisation_ids = [found]
+        if since and not full:
+            raise CommandError("--from only goes with --full.")
+        disable = True if no_progress else None
+
+        def progress(iterable):
+            return tqdm(iterable, desc="Rollup", unit="org", disable=disable)
+
+        if full:
+            result = rollups.rollup_full(
+                organisation_ids=organisation_ids, since=month(since) if since else None, progress=progress
+            )
+        else:
+            if organisation_ids is None:
+                organisation_ids = rollups.dirty_organisation_ids()
+            else:
+                organisation_ids = [i for i in organisation_ids if i in set(rollups.dirty_organisation_ids())]
+            result = rollups.rollup_incremental(organisation_ids=organisation_ids, progress=progress)
+        message = (
+            f"Rolled up {result.organisations} organisation(s), {result.months} month(s): "
+            f"{result.score_rows} score row(s), {result.contact_rows} contact row(s)."
+        )
+        if result.skipped:
+            message += f" Skipped {len(result.skipped)} organisation(s) busy in another job (they stay marked)."
+        self.stdout.write(self.style.SUCCESS(message))
