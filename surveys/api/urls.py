@@ -1,11 +1,23 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from . import views
+
+app_name = "api"
+
+v1 = [
+    path("v1/contacts/", views.ContactListView.as_view(), name="contacts"),
+    path("v1/contacts/bulk/", views.ContactBulkView.as_view(), name="contacts-bulk"),
+    path("v1/contacts/<int:pk>/", views.ContactDetailView.as_view(), name="contact"),
+    path("v1/responses/", views.ResponseCreateView.as_view(), name="responses"),
+]
+
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
+    *v1,
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", authentication_classes=[], permission_classes=[]),
-        name="api-docs",
+        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[]),
+        name="docs",
     ),
 ]

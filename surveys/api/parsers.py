@@ -1,0 +1,27 @@
+import io
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser
+
+from .exceptions import RequestTooLarge, too_large_message
+
+
+def max_body_bytes() -> int:
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+class LimitedJSONParser(JSONParser):
+    """JSON with a size limit. DRF reads the body from the request stream, which Django does not
+    limit (only ``request.body`` is), so the limit is enforced here, for declared and for chunked
+    bodies alike."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = max_body_bytes()
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise RequestTooLarge(too_large_message(limit))
+        data = stream.read(limit + 1) if stream is not None else b""
+        if len(data) > limit:
+            raise RequestTooLarge(too_large_message(limit))
+        return super().parse(io.BytesIO(data), media_type, parser_context)
