@@ -18,9 +18,12 @@ BSN, PHONE, EMAIL, IBAN = "[BSN]", "[TELEFOON]", "[E-MAIL]", "[IBAN]"
 # RFC 5322 "atext" in the local part: residents do not write quoted local parts.
 _EMAIL = re.compile(r"[\w!#$%&'*+/=?^`{|}~.-]+@(?:[\w-]+\.)+[\w-]+")
 
-# A country code, two check digits and 11-30 letters or digits, optionally in groups of four.
-# The pattern is greedy and may run into the next word; _iban_length() finds the real end.
-_IBAN_CANDIDATE = re.compile(r"\b[a-z]{2}\d{2}(?: ?[a-z0-9]){11,30}\b", re.IGNORECASE)
+# A country code and two check digits, then the rest either in one piece or in groups of four
+# with a shorter last group (NL91 ABNA 0417 1643 00). A grouped candidate may run into a
+# following short word ("... 7034 voor"); _iban_length() finds where the valid IBAN ends.
+_IBAN_CANDIDATE = re.compile(
+    r"\b[a-z]{2}\d{2}(?:[a-z0-9]{11,30}|(?: [a-z0-9]{4}){2,7}(?: [a-z0-9]{1,3})?)\b", re.IGNORECASE
+)
 
 # Nine digits, bare or in the usual groupings (123.456.782, 123 456 782, 1234.56.782) with
 # one separator throughout, so that a date followed by a number ("12-03-2018 3") never is one.
@@ -43,11 +46,10 @@ def _passes_mod_97(compact: str) -> bool:
 
 
 def _iban_length(candidate: str) -> int | None:
-    """The length of the longest valid IBAN at the start of ``candidate``, ending at a word end;
-    longest first, so that a chance mod-97 match of a prefix cannot leave digits behind."""
-    for end in range(len(candidate), 14, -1):
-        if (end < len(candidate) and candidate[end] != " ") or candidate[end - 1] == " ":
-            continue
+    """The length of the longest valid IBAN at the start of ``candidate`` that ends at a group
+    end; longest first, so that a chance mod-97 match of a prefix cannot leave digits behind."""
+    ends = [len(candidate)] + [i for i in range(len(candidate) - 1, 0, -1) if candidate[i] == " "]
+    for end in ends:
         compact = candidate[:end].replace(" ", "").upper()
         if 15 <= len(compact) <= 34 and _passes_mod_97(compact):
             return end
