@@ -8,25 +8,35 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .defaults import COMMENT_LABEL, EXTRA_QUESTIONS, INTRO, SCORE_LABEL
+from .delivery.addresses import InvalidRecipient, address_hash, normalise_recipient
+from .delivery.gateways import PermanentGatewayError, TransientGatewayError
+from .delivery.messages import send_invitation_message
 from .masking import mask_personal_data
 from .models import (
     Answer,
     Channel,
     Contact,
     ContactOutcome,
+    Delivery,
+    DeliveryMethod,
     Invitation,
     InvitationStatus,
+    OptOut,
     Organisation,
     OrganisationChannel,
     Question,
     QuestionKind,
+    RecipientCooldown,
     Response,
     RollupDirtyMonth,
     Source,
@@ -294,26 +304,38 @@ __all__ = [
     "AMSTERDAM",
     "AlreadyAnswered",
     "ContactResult",
+    "InvalidRecipient",
     "InvitationUnavailable",
+    "address_hash",
     "create_default_survey",
     "create_invitation",
     "create_organisation",
     "current_version",
+    "expire_invitations",
     "hash_token",
     "invitation_for_token",
     "local_month",
     "mark_month_dirty",
     "mark_opened",
     "new_survey_version",
+    "normalise_recipient",
+    "opt_out",
     "record_one_click",
     "register_contact",
+    "send_delivery",
     "submit_response",
     "valid_score",
 ]
 
 
 # --- contacts (registered by the municipality's systems through the API) -----------------------
-# Owned by the invitation-rules work (issue 3): sampling, cooldown, opt-out and delivery are added there.
+# The invitation rules, in the order they are applied: channel disabled -> opted out -> cooldown
+# -> sampled out -> invited. Addresses are only ever compared as keyed hashes (delivery.addresses).
+
+# A delivery claimed this long ago and still "sending" was interrupted (longer than the task's
+# hard time limit). It is not sent again: a resident may get no message, but never two.
+DELIVERY_LEASE = timedelta(minutes=20)
+NO_DELIVERY = ("", "none")
 
 
 @dataclass(frozen=True)
@@ -327,6 +349,82 @@ class ContactResult:
     reason: str  # a ContactOutcome value
     invitation: Invitation | None = None
     token: str | None = None
+    delivery: Delivery | None = None
+
+
+def in_sample(sample_one_in: int) -> bool:
+    """True for 1 in ``sample_one_in`` calls, from the operating system's randomness."""
+    return sample_one_in <= 1 or secrets.randbelow(sample_one_in) == 0
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(AMSTERDAM).date()
+
+
+def _cooldown_cutoff(organisation: Organisation, now: datetime) -> date:
+    """Invited on or before this day: the cooldown is over."""
+    return _local_date(now) - timedelta(days=organisation.invitation_cooldown_days)
+
+
+def _claim_cooldown(organisation: Organisation, hashed: str, now: datetime) -> bool:
+    """Start the address's cooldown, unless another registration did so first (one statement,
+    so two simultaneous contacts of one person cannot both be invited)."""
+    table = RecipientCooldown._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (organisation_id, address_hash, last_invited_on) VALUES (%s, %s, %s)
+            ON CONFLICT (organisation_id, address_hash) DO UPDATE SET last_invited_on = EXCLUDED.last_invited_on
+            WHERE {table}.last_invited_on <= %s
+            RETURNING id
+            """,  # noqa: S608 - the table name is ours, every value is a parameter
+            [organisation.pk, hashed, _local_date(now), _cooldown_cutoff(organisation, now)],
+        )
+        return cursor.fetchone() is not None
+
+
+def _invitation_outcome(*, organisation: Organisation, channel: str, hashed: str, now: datetime) -> str:
+    sample_one_in = (
+        OrganisationChannel.objects.filter(organisation=organisation, channel=channel, enabled=True)
+        .values_list("sample_one_in", flat=True)
+        .first()
+    )
+    if sample_one_in is None:
+        return ContactOutcome.CHANNEL_DISABLED
+    if hashed:
+        if OptOut.objects.filter(organisation=organisation, address_hash=hashed).exists():
+            return ContactOutcome.OPTED_OUT
+        cutoff = _cooldown_cutoff(organisation, now)
+        if RecipientCooldown.objects.filter(
+            organisation=organisation, address_hash=hashed, last_invited_on__gt=cutoff
+        ).exists():
+            return ContactOutcome.COOLDOWN
+    if not in_sample(sample_one_in):
+        return ContactOutcome.SAMPLED_OUT
+    if hashed and not _claim_cooldown(organisation, hashed, now):
+        return ContactOutcome.COOLDOWN
+    return ContactOutcome.INVITED
+
+
+def _existing_contact(organisation: Organisation, reference: str) -> ContactResult | None:
+    existing = (
+        Contact.objects.select_related("invitation").filter(organisation=organisation, reference=reference).first()
+    )
+    if existing is None:
+        return None
+    return ContactResult(
+        contact=existing,
+        created=False,
+        invited=existing.outcome == ContactOutcome.INVITED,
+        reason=existing.outcome,
+        invitation=existing.invitation,
+    )
+
+
+def _enqueue_delivery(delivery_id: int) -> None:
+    from .tasks import send_invitation  # the tasks module imports this one
+
+    send_invitation.delay(delivery_id)
 
 
 @transaction.atomic
@@ -339,27 +437,70 @@ def register_contact(
     language: str = "nl",
     recipient: str = "",
     method: str = "",
+    now: datetime | None = None,
 ) -> ContactResult:
     """Register one contact moment and decide whether to invite the resident.
-    STUB: always invites when the channel is enabled; the full rules follow."""
+
+    With a recipient the address is normalised and hashed for the opt-out and cooldown checks;
+    with a delivery method (email, sms, whatsapp) as well, the invitation is sent by a Celery task
+    after the transaction commits. Without a method ("" or "none") the caller delivers the link.
+    A known ``reference`` returns the first registration's result and creates nothing.
+    Raises InvalidRecipient for an unusable address or a method without a recipient."""
     if reference:
-        existing = Contact.objects.filter(organisation=organisation, reference=reference).first()
+        existing = _existing_contact(organisation, reference)
         if existing is not None:
-            return ContactResult(
-                contact=existing,
-                created=False,
-                invited=existing.outcome == ContactOutcome.INVITED,
-                reason=existing.outcome,
-                invitation=existing.invitation,
+            return existing
+    now = now or timezone.now()
+    method = "" if method in NO_DELIVERY else method
+    if method and method not in DeliveryMethod.values:
+        raise InvalidRecipient(gettext("Onbekende verzendmethode."))
+    if method and not (recipient or "").strip():
+        raise InvalidRecipient(gettext("Geef een ontvanger op bij een verzendmethode."))
+    address = normalise_recipient(recipient, method) if (recipient or "").strip() else ""
+    hashed = address_hash(address) if address else ""
+    try:
+        # A savepoint: when the same reference is registered concurrently, the loser's
+        # invitation, cooldown and delivery disappear with it.
+        with transaction.atomic():
+            return _register(
+                organisation=organisation,
+                channel=channel,
+                contact_moment=contact_moment,
+                reference=reference,
+                language=language,
+                address=address,
+                hashed=hashed,
+                method=method,
+                now=now,
             )
-    enabled = OrganisationChannel.objects.filter(organisation=organisation, channel=channel, enabled=True).exists()
-    invitation, token = (None, None)
-    outcome = ContactOutcome.CHANNEL_DISABLED
-    if enabled:
+    except IntegrityError:
+        existing = _existing_contact(organisation, reference) if reference else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _register(
+    *,
+    organisation: Organisation,
+    channel: str,
+    contact_moment: datetime,
+    reference: str,
+    language: str,
+    address: str,
+    hashed: str,
+    method: str,
+    now: datetime,
+) -> ContactResult:
+    outcome = _invitation_outcome(organisation=organisation, channel=channel, hashed=hashed, now=now)
+    invitation, token, delivery = None, None, None
+    if outcome == ContactOutcome.INVITED:
         invitation, token = create_invitation(
-            organisation=organisation, channel=channel, contact_moment=contact_moment, language=language
+            organisation=organisation, channel=channel, contact_moment=contact_moment, language=language, now=now
         )
-        outcome = ContactOutcome.INVITED
+        if method:
+            delivery = Delivery.objects.create(invitation=invitation, method=method, recipient=address, token=token)
+            transaction.on_commit(partial(_enqueue_delivery, delivery.pk))
     contact = Contact.objects.create(
         organisation=organisation,
         channel=channel,
@@ -369,6 +510,7 @@ def register_contact(
         language=language,
         outcome=outcome,
         invitation=invitation,
+        created_at=now,
     )
     return ContactResult(
         contact=contact,
@@ -377,4 +519,113 @@ def register_contact(
         reason=outcome,
         invitation=invitation,
         token=token,
+        delivery=delivery,
     )
+
+
+def opt_out(*, organisation_id: int, address_hash: str) -> None:
+    """Never invite this address (hash) again on behalf of the organisation. Idempotent."""
+    OptOut.objects.bulk_create(
+        [OptOut(organisation_id=organisation_id, address_hash=address_hash)], ignore_conflicts=True
+    )
+
+
+def is_opted_out(*, organisation_id: int, address_hash: str) -> bool:
+    return OptOut.objects.filter(organisation_id=organisation_id, address_hash=address_hash).exists()
+
+
+# --- delivery (called by the Celery tasks) ----------------------------------------------------
+
+
+def claim_delivery(delivery_id: int) -> Delivery | None:
+    """Take a pending (or to-be-retried) delivery for sending, in one UPDATE: of several workers
+    running the same task, exactly one gets the row; the others get None and send nothing."""
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRY]
+    ).update(status=Delivery.Status.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("invitation__organisation").get(pk=delivery_id)
+
+
+def _finish(delivery: Delivery, *, status: str, invitation_status: str, error: str = "", reference: str = "") -> None:
+    """Record the end of a delivery and erase the address and the plain token."""
+    now = timezone.now()
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=status,
+            sent_at=now if status == Delivery.Status.SENT else None,
+            recipient="",
+            token="",
+            provider_reference=reference[:100],
+            error=error[:1000],
+        )
+        # The resident may already have used the link (the API hands it to the caller too):
+        # only a fresh invitation changes status.
+        Invitation.objects.filter(pk=delivery.invitation_id).update(
+            status=Case(
+                When(status=InvitationStatus.CREATED, then=Value(invitation_status)), default=F("status")
+            ),
+            sent_at=now if status == Delivery.Status.SENT else F("sent_at"),
+        )
+
+
+def mark_delivery_sent(delivery: Delivery, *, reference: str = "") -> None:
+    _finish(delivery, status=Delivery.Status.SENT, invitation_status=InvitationStatus.SENT, reference=reference)
+
+
+def mark_delivery_failed(delivery: Delivery, *, error: str) -> None:
+    _finish(delivery, status=Delivery.Status.FAILED, invitation_status=InvitationStatus.FAILED, error=error)
+
+
+def send_delivery(delivery_id: int, *, final_attempt: bool = True) -> str:
+    """Claim, send, record: returns "sent", "failed" or "skipped" (claimed elsewhere or done).
+    A transient failure releases the claim and re-raises, so that the task retries; on the
+    final attempt it is recorded as failed. Either way the address is erased at the end."""
+    delivery = claim_delivery(delivery_id)
+    if delivery is None:
+        return "skipped"
+    invitation = delivery.invitation
+    if invitation.is_expired() or invitation.status in (InvitationStatus.ANSWERED, InvitationStatus.EXPIRED):
+        mark_delivery_failed(delivery, error="Invitation expired or answered before it could be sent")
+        return "failed"
+    if is_opted_out(organisation_id=invitation.organisation_id, address_hash=address_hash(delivery.recipient)):
+        mark_delivery_failed(delivery, error="Recipient unsubscribed before the message was sent")
+        return "failed"
+    try:
+        reference = send_invitation_message(
+            invitation, method=delivery.method, recipient=delivery.recipient, token=delivery.token
+        )
+    except PermanentGatewayError as exc:
+        mark_delivery_failed(delivery, error=str(exc))
+        return "failed"
+    except TransientGatewayError as exc:
+        if final_attempt:
+            mark_delivery_failed(delivery, error=f"Gave up after {delivery.attempts} attempts: {exc}")
+            return "failed"
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.RETRY, claimed_at=None, error=str(exc)[:1000]
+        )
+        raise
+    mark_delivery_sent(delivery, reference=reference)
+    return "sent"
+
+
+@transaction.atomic
+def expire_invitations(*, now: datetime | None = None) -> int:
+    """Expired, unanswered invitations get status expired; deliveries of expired invitations lose
+    any address and token they still hold; interrupted deliveries (see DELIVERY_LEASE) are closed.
+    Returns the number of invitations that expired."""
+    now = now or timezone.now()
+    expired = Invitation.objects.filter(
+        expires_at__lte=now, status__in=[InvitationStatus.CREATED, InvitationStatus.SENT, InvitationStatus.OPENED]
+    ).update(status=InvitationStatus.EXPIRED)
+    Delivery.objects.filter(
+        invitation__expires_at__lte=now, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRY]
+    ).update(status=Delivery.Status.FAILED, error="Invitation expired before it could be sent")
+    Delivery.objects.filter(invitation__expires_at__lte=now).exclude(recipient="", token="").update(
+        recipient="", token=""
+    )
+    for delivery in Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - DELIVERY_LEASE):
+        mark_delivery_failed(delivery, error="Interrupted while sending; not sent again to avoid a double message")
+    return expired

@@ -37,7 +37,15 @@ class Invitation(models.Model):
         verbose_name = _("uitnodiging")
         verbose_name_plural = _("uitnodigingen")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["organisation", "channel", "created_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "channel", "created_at"]),
+            # For the expiry task: only the invitations that can still expire.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status__in=["created", "sent", "opened"]),
+                name="invitation_open_expiry",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="invitation_expiry"),
         ]
@@ -80,7 +88,13 @@ class Delivery(models.Model):
     class Meta:
         verbose_name = _("verzending")
         verbose_name_plural = _("verzendingen")
-        indexes = [models.Index(fields=["status", "claimed_at"])]
+        indexes = [
+            # For the expiry task: the few deliveries that still hold an address or a token.
+            models.Index(
+                fields=["invitation"], condition=~Q(recipient="") | ~Q(token=""), name="delivery_holding_address"
+            ),
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="delivery_sending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} · {self.get_status_display()}"
