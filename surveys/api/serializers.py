@@ -332,12 +332,14 @@ class ValidationErrorsExtension(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         return {
             "type": "object",
-            "description": (
-                "Field-level messages in Django REST framework's style: each key is a field of the request "
-                "(or non_field_errors), each value a list of messages. A body that is not valid JSON gets "
-                '{"detail": "..."}.'
+            "description": str(
+                _(
+                    "Meldingen per veld, zoals Django REST framework ze geeft: elke sleutel is een veld van het "
+                    "verzoek (of non_field_errors), elke waarde een lijst meldingen. Is de inhoud geen geldige JSON, "
+                    "dan staat de melding in detail."
+                )
             ),
-            "properties": {"detail": {"type": "string", "description": "Set when the body is not valid JSON."}},
+            "properties": {"detail": {"type": "string", "description": str(_("Melding over het verzoek als geheel."))}},
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         }
 
@@ -346,38 +348,34 @@ class BulkValidationErrorsExtension(OpenApiSerializerExtension):
     target_class = BulkValidationErrors
 
     def map_serializer(self, auto_schema, direction):
+        messages = {"type": "array", "items": {"type": "string"}}
         return {
             "type": "object",
-            "description": (
-                "Either errors per item, by position in `contacts` (0-based), in which case nothing of the "
-                "call was stored; or messages about the envelope itself (for example more than 1000 "
-                "contacts), keyed by field."
+            "description": str(
+                _(
+                    "Ofwel meldingen per contact, bij zijn positie in contacts (vanaf 0), en dan is niets van de "
+                    "aanroep opgeslagen; ofwel meldingen over het verzoek zelf (bijvoorbeeld meer dan 1000 contacten)."
+                )
             ),
             "properties": {
-                "detail": {"type": "string", "description": "Set when the body is not valid JSON."},
+                "detail": {"type": "string", "description": str(_("Melding over het verzoek als geheel."))},
                 "errors": {
                     "type": "array",
-                    "description": "One entry per invalid contact.",
+                    "description": str(_("Eén element per ongeldig contact.")),
                     "items": {
                         "type": "object",
                         "properties": {
-                            "index": {"type": "integer", "description": "Position of the contact, from 0."},
+                            "index": {"type": "integer", "description": str(_("Positie van het contact, vanaf 0."))},
                             "errors": {
                                 "type": "object",
-                                "description": "Field-level messages for this contact.",
-                                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                                "description": str(_("Meldingen per veld van dit contact.")),
+                                "additionalProperties": messages,
                             },
                         },
                         "required": ["index", "errors"],
                     },
                 },
-                "contacts": {
-                    "description": "Messages about the list as a whole.",
-                    "oneOf": [
-                        {"type": "array", "items": {"type": "string"}},
-                        {"type": "object", "additionalProperties": {}},
-                    ],
-                },
-                "non_field_errors": {"type": "array", "items": {"type": "string"}},
+                "contacts": {**messages, "description": str(_("Meldingen over de lijst als geheel."))},
+                "non_field_errors": {**messages, "description": str(_("Meldingen over het verzoek als geheel."))},
             },
         }
