@@ -364,13 +364,12 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        version = form.instance
-        print("DBG", form.changed_data, [[f.changed_data for f in fs] for fs in formsets])  # DBG
-        if not getattr(version, "_kto_frozen", False):
-            super().save_related(request, form, formsets, change)
-            return
-        if form.has_changed() or any(formset.has_changed() for formset in formsets):
+        frozen = getattr(form.instance, "_kto_frozen", False)
+        if frozen and (form.has_changed() or any(formset.has_changed() for formset in formsets)):
             self._save_as_new_version(request, form, formsets)
+        else:
+            # Also for a frozen version saved without changes: nothing is written then.
+            super().save_related(request, form, formsets, change)
 
     def _save_as_new_version(self, request, form, formsets):
         """Copy the frozen version with its questions, then apply the edits to the copy."""
