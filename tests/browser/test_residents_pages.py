@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from surveys import services
 from surveys.models import Response, Source
 from tests.factories import InvitationFactory, OrganisationFactory
 
@@ -62,6 +63,10 @@ def test_rate_with_the_keyboard_only_in_dutch(page, invitation, screenshot):
     expect(page.get_by_role("link", name="English")).to_be_visible()
     screenshot(page, "form-nl")
 
+    page.keyboard.press("Tab")
+    skip_link = page.get_by_role("link", name="Direct naar de inhoud")
+    expect(skip_link).to_be_focused()
+    assert page.evaluate("() => document.activeElement.getBoundingClientRect().left") >= 0
     tab_to(page, "input[name=score]")
     for _ in range(7):
         page.keyboard.press("ArrowRight")
@@ -184,6 +189,22 @@ def test_pages_have_no_wcag_21_aa_violations(page, organisation, language, asser
     expect(page.locator("h1")).to_have_text("Deze link werkt niet meer" if language == "nl" else re.compile("link"))
     assert_accessible(page, f"the unavailable-link page ({language})")
     screenshot(page, f"unavailable-{language}")
+
+    late_invitation = InvitationFactory(organisation=organisation)
+    page.goto(f"/s/{late_invitation.token}/")
+    services.submit_response(
+        organisation=organisation,
+        channel=late_invitation.channel,
+        score=6,
+        source=Source.INVITATION,
+        invitation=late_invitation,
+    )
+    page.locator("label[for=id_score_4]").click()
+    page.locator("button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text(
+        "U heeft deze vragenlijst al ingevuld" if language == "nl" else re.compile("already")
+    )
+    assert_accessible(page, f"the already-answered page ({language})")
 
     page.goto(f"/o/{organisation.slug}/balie/")
     assert_accessible(page, f"the open form ({language})")
