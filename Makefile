@@ -67,5 +67,10 @@ pytest: install messages browser
 
 test: install messages browser lint migrations-check pytest
 
+# Schemathesis against the project's own OpenAPI schema, in-process (WSGI) with a valid API key:
+# no server errors, no answers that contradict the schema. Also part of `make test`.
+schemathesis: install messages
+	$(BIN)/pytest tests/api/test_schemathesis.py $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
