@@ -18,15 +18,20 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def generate_api_key() -> tuple[str, str]:
+    """``(prefix, key)``. The key is ``<prefix>.<secret>``: the prefix identifies it in the admin,
+    the secret carries 256 random bits."""
+    prefix = secrets.token_hex(4)
+    return prefix, f"{prefix}.{secrets.token_urlsafe(32)}"
+
+
 class ApiKeyQuerySet(models.QuerySet):
     def active(self) -> "ApiKeyQuerySet":
         return self.filter(revoked_at__isnull=True)
 
     def create_key(self, *, organisation: Organisation, name: str = "") -> tuple["ApiKey", str]:
-        """A new key and its plain text, which is shown once and never stored. The key is
-        ``<prefix>.<secret>``: the prefix identifies it in the admin, the secret carries 256 bits."""
-        prefix = secrets.token_hex(4)
-        key = f"{prefix}.{secrets.token_urlsafe(32)}"
+        """A new key and its plain text, which is shown once and never stored."""
+        prefix, key = generate_api_key()
         api_key = self.create(organisation=organisation, name=name, prefix=prefix, key_hash=hash_api_key(key))
         return api_key, key
 
