@@ -19,7 +19,9 @@ class Invitation(models.Model):
     """A single-use invitation to rate one contact. Only a hash of the token is stored: the
     token itself exists in the resident's link (and, until sent, in the pending delivery)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organisatie")
+    )
     channel = models.CharField(_("kanaal"), max_length=20, choices=Channel.choices)
     contact_moment = models.DateTimeField(_("contactmoment"))
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -74,15 +76,17 @@ class Delivery(models.Model):
         SENT = "sent", _("Verzonden")
         FAILED = "failed", _("Mislukt")
 
-    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="delivery")
+    invitation = models.OneToOneField(
+        Invitation, on_delete=models.CASCADE, related_name="delivery", verbose_name=_("uitnodiging")
+    )
     method = models.CharField(_("methode"), max_length=10, choices=DeliveryMethod.choices)
     recipient = models.CharField(_("ontvanger"), max_length=254, blank=True)
     token = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("in behandeling sinds"), null=True, blank=True)
     sent_at = models.DateTimeField(_("verzonden"), null=True, blank=True)
-    provider_reference = models.CharField(max_length=100, blank=True)
+    provider_reference = models.CharField(_("referentie verzender"), max_length=100, blank=True)
     error = models.TextField(_("fout"), blank=True)
 
     class Meta:
@@ -111,7 +115,9 @@ class ContactOutcome(models.TextChoices):
 class Contact(models.Model):
     """A contact moment registered by one of the municipality's systems (through the API)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contacts")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("organisatie")
+    )
     channel = models.CharField(_("kanaal"), max_length=20, choices=Channel.choices)
     contact_moment = models.DateTimeField(_("contactmoment"))
     contact_month = models.DateField(_("maand van contact"), editable=False)
@@ -119,7 +125,12 @@ class Contact(models.Model):
     language = models.CharField(_("taal"), max_length=5, default="nl")
     outcome = models.CharField(_("uitkomst"), max_length=20, choices=ContactOutcome.choices)
     invitation = models.OneToOneField(
-        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="contact"
+        Invitation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact",
+        verbose_name=_("uitnodiging"),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -144,7 +155,9 @@ class OptOut(models.Model):
     """An address that must never be invited again by this organisation, kept only as its keyed
     hash (see services.address_hash)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="opt_outs")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="opt_outs", verbose_name=_("organisatie")
+    )
     address_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(_("afgemeld op"), default=timezone.now)
 
@@ -163,7 +176,9 @@ class RecipientCooldown(models.Model):
     """When an address (as its keyed hash) was last invited. Deliberately not linked to the
     invitation, and only a date, so that a response cannot be traced back to an address hash."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisatie")
+    )
     address_hash = models.CharField(max_length=64, editable=False)
     last_invited_on = models.DateField(_("laatst uitgenodigd op"))
 
