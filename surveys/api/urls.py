@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import rollups, views
 
 app_name = "api"
 
@@ -10,6 +10,7 @@ v1 = [
     path("v1/contacts/bulk/", views.ContactBulkView.as_view(), name="contacts-bulk"),
     path("v1/contacts/<int:pk>/", views.ContactDetailView.as_view(), name="contact"),
     path("v1/responses/", views.ResponseCreateView.as_view(), name="responses"),
+    path("v1/rollups/", rollups.RollupListView.as_view(), name="rollups"),
 ]
 
 urlpatterns = [
