@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import phonenumbers
 from django.conf import settings
-from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
+from surveys.delivery.addresses import InvalidRecipient, normalise_recipient
 from surveys.models import Channel, ContactOutcome, Delivery, DeliveryMethod, InvitationStatus, QuestionKind
 
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
 BULK_MAX = 1000
+NO_DELIVERY = "none"
 # Contact moments before this are certainly typing errors; later than now + skew are in the future.
 EARLIEST_CONTACT = datetime(2000, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(minutes=10)
@@ -69,19 +69,6 @@ class AwareDateTimeField(serializers.DateTimeField):
         return moment
 
 
-def validate_phone_number(value: str) -> str:
-    """E.164 for a Dutch or international number; raises ValidationError otherwise."""
-    try:
-        number = phonenumbers.parse(value, "NL")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise serializers.ValidationError(
-            _("Geef een geldig telefoonnummer, bijvoorbeeld 06 12345678 of +31 6 12345678.")
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 # --- contacts -------------------------------------------------------------------------------
 
 
@@ -119,32 +106,31 @@ class ContactSerializer(serializers.Serializer):
         ),
     )
     method = serializers.ChoiceField(
-        choices=DeliveryMethod.choices,
+        choices=[*DeliveryMethod.choices, (NO_DELIVERY, _("Geen"))],
         required=False,
         allow_blank=True,
         default="",
         help_text=_(
-            "Hoe KTO de uitnodiging verstuurt: email, sms of whatsapp. Leeg: u verstuurt de link zelf "
-            "(invitation.url in het antwoord)."
+            "Hoe KTO de uitnodiging verstuurt: email, sms of whatsapp. none of leeg: u verstuurt de link zelf "
+            "(invitation.url in het antwoord). Met none en een ontvanger past KTO wel de wachttijd en afmelding "
+            "toe, zonder iets te versturen."
         ),
     )
 
     def validate(self, attrs):
         method, recipient = attrs.get("method", ""), attrs.get("recipient", "")
-        if method and not recipient:
+        if method and method != NO_DELIVERY and not recipient:
             raise serializers.ValidationError({"recipient": [_("Geef een ontvanger op bij een verzendmethode.")]})
         if recipient and not method:
-            raise serializers.ValidationError({"method": [_("Geef een verzendmethode op bij een ontvanger.")]})
-        if method == DeliveryMethod.EMAIL:
+            raise serializers.ValidationError(
+                {"method": [_("Geef een verzendmethode op bij een ontvanger (of none als u zelf verstuurt).")]}
+            )
+        if recipient:
             try:
-                EmailValidator()(recipient)
-            except Exception as exc:  # Django's ValidationError; reported in DRF's shape
-                raise serializers.ValidationError({"recipient": [_("Geef een geldig e-mailadres.")]}) from exc
-        elif method:
-            try:
-                attrs["recipient"] = validate_phone_number(recipient)
-            except serializers.ValidationError as exc:
-                raise serializers.ValidationError({"recipient": exc.detail}) from exc
+                # Sent to the service normalised (e-mail lowercased, phone numbers in E.164).
+                attrs["recipient"] = normalise_recipient(recipient, "" if method == NO_DELIVERY else method)
+            except InvalidRecipient as exc:
+                raise serializers.ValidationError({"recipient": [str(exc)]}) from exc
         return attrs
 
 

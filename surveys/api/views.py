@@ -22,6 +22,7 @@ from .exceptions import Conflict
 from .parsers import LimitedJSONParser
 from .serializers import (
     BULK_MAX,
+    NO_DELIVERY,
     BulkContactsResult,
     BulkContactsSerializer,
     BulkValidationErrors,
@@ -84,6 +85,7 @@ def _error_responses(*codes: int, bulk: bool = False) -> dict[int, OpenApiRespon
 
 
 def _register(organisation, data: dict) -> services.ContactResult:
+    method = "" if data["method"] == NO_DELIVERY else data["method"]
     return services.register_contact(
         organisation=organisation,
         channel=data["channel"],
@@ -91,7 +93,7 @@ def _register(organisation, data: dict) -> services.ContactResult:
         reference=data["reference"],
         language=data["language"],
         recipient=data["recipient"],
-        method=data["method"],
+        method=method,
     )
 
 

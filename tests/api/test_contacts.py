@@ -114,6 +114,19 @@ def test_bad_fields_get_a_message_on_that_field(api, fields, field, fragment):
 def test_a_dutch_mobile_number_is_accepted_in_any_common_notation(api):
     answer = api.post(URL, contact(recipient="06-12 34 56 78", method="sms"))
     assert answer.status_code == 201
+    assert answer.json()["invitation"]["delivery"]["method"] == "sms"
+
+
+@pytest.mark.django_db
+def test_method_none_with_a_recipient_applies_the_cooldown_without_sending(api):
+    first = api.post(URL, contact(reference="a", recipient="0612345678", method="none"))
+    second = api.post(URL, contact(reference="b", recipient="+31 6 12345678", method="none"))
+
+    assert first.json()["invited"] is True
+    assert first.json()["invitation"]["delivery"] is None
+    assert second.status_code == 201
+    assert second.json()["invited"] is False
+    assert second.json()["reason"] == "cooldown"
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ def test_the_schema_validates_without_warnings(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     schema = yaml.safe_load(target.read_text())
-    assert set(schema["paths"]) == {
+    assert set(schema["paths"]) >= {
         "/api/v1/contacts/",
         "/api/v1/contacts/bulk/",
         "/api/v1/contacts/{id}/",
