@@ -210,3 +210,12 @@ def test_pages_have_no_wcag_21_aa_violations(page, organisation, language, asser
     assert_accessible(page, f"the open form ({language})")
     page.goto("/")
     assert_accessible(page, f"the home page ({language})")
+
+
+def test_a_light_brand_colour_still_gives_readable_white_text(page, assert_accessible, screenshot):
+    organisation = OrganisationFactory(brand_colour="#ffd700")
+    invitation = InvitationFactory(organisation=organisation)
+    page.goto(f"/s/{invitation.token}/8/")
+    expect(page.locator("#id_score_7")).to_be_checked()
+    assert_accessible(page, "the one-click page with a light brand colour")
+    screenshot(page, "one-click-light-brand")
