@@ -544,5 +544,6 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
 
 
 # Admin modules of other parts of KTO register themselves on import (one line each, below).
+from . import rollups_admin  # noqa: F401, E402
 from .api import admin as api_admin  # noqa: F401, E402
 from .delivery import admin as delivery_admin  # noqa: F401, E402

@@ -31,6 +31,9 @@ BEHEERDER_PERMISSIONS = frozenset(
         "surveys.add_question",
         "surveys.change_question",
         "surveys.delete_question",
+        # Importing contact volumes (kerncijfers), surveys/rollups_admin.py.
+        "surveys.add_contactvolume",
+        "surveys.change_contactvolume",
     }
 )
 
