@@ -33,7 +33,6 @@ from .models import (
     ContactRollup,
     ContactVolume,
     Invitation,
-    InvitationStatus,
     Organisation,
     PeriodKind,
     Response,
@@ -45,7 +44,6 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Namespace of the per-organisation advisory locks (pg_advisory_xact_lock(namespace, organisation)).
 LOCK_NAMESPACE = 0x4B544F
 BATCH_SIZE = 2000
-SENT_STATUSES = [InvitationStatus.SENT, InvitationStatus.OPENED, InvitationStatus.ANSWERED]
 
 _SCORE_FIELDS = ["n", "total", "total_sq", "distribution", "computed_at"]
 _SCORE_UNIQUE = ["organisation", "channel", "question_key", "period", "period_start"]
@@ -286,7 +284,7 @@ def _streams(scope: Scope) -> list[Iterator[tuple]]:
     )
     invitations = (
         Invitation.objects.filter(scope.moment_filter("contact_moment"))
-        .filter(Q(sent_at__isnull=False) | Q(status__in=SENT_STATUSES))
+        .filter(Q(sent_at__isnull=False) | Q(delivery__isnull=True))
         .annotate(month=TruncMonth("contact_moment", output_field=DateField(), tzinfo=AMSTERDAM))
         .values_list("organisation_id", "channel", "month")
         .annotate(n=Count("id"))

@@ -415,6 +415,25 @@ def test_contacts_volumes_invitations_and_response_rate(organisation):
 
 
 @pytest.mark.django_db
+def test_an_invitation_counts_as_sent_once_its_delivery_is_sent(organisation, mailoutbox):
+    moment = datetime(2018, 3, 10, 12, tzinfo=AMSTERDAM)
+    result = services.register_contact(
+        organisation=organisation,
+        channel=Channel.EMAIL,
+        contact_moment=moment,
+        recipient="a@example.nl",
+        method="email",
+    )
+    rollups.rollup_incremental()
+    march = figures(organisation, channel=Channel.EMAIL)[date(2018, 3, 1)]
+    assert (march.contacts_registered, march.invitations_sent) == (1, 0)
+    services.send_delivery(result.delivery.pk)
+    assert len(mailoutbox) == 1
+    rollups.rollup_incremental()
+    assert figures(organisation, channel=Channel.EMAIL)[date(2018, 3, 1)].invitations_sent == 1
+
+
+@pytest.mark.django_db
 def test_figures_can_be_limited_to_a_range_of_periods(organisation):
     for year in (2017, 2018):
         for month in (1, 6, 12):
