@@ -219,3 +219,15 @@ def test_a_light_brand_colour_still_gives_readable_white_text(page, assert_acces
     expect(page.locator("#id_score_7")).to_be_checked()
     assert_accessible(page, "the one-click page with a light brand colour")
     screenshot(page, "one-click-light-brand")
+
+
+def test_pages_reflow_on_a_320_pixel_screen_without_sideways_scrolling(browser, live_server, invitation):
+    context = browser.new_context(viewport={"width": 320, "height": 640}, base_url=live_server.url)
+    try:
+        page = context.new_page()
+        page.goto(f"/s/{invitation.token}/?lang=en")
+        page.locator("button[type=submit]").click()
+        expect(page.locator("#error-summary")).to_be_visible()
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    finally:
+        context.close()
