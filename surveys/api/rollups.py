@@ -8,7 +8,7 @@ from datetime import date
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response as ApiResponse
 
@@ -21,6 +21,7 @@ from .views import OrganisationApiView, _error_responses
 PERIOD_PATTERN = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 
 
+@extend_schema_field({"type": "string", "pattern": PERIOD_PATTERN.pattern, "example": "2018-03"})
 class PeriodField(serializers.Field):
     """A month (2018-03), a day (2018-03-15, meaning its month) or a year (2018)."""
 
