@@ -222,6 +222,23 @@ def test_iban_with_wrong_check_digits_is_left_alone():
     assert mask_personal_data("code NL92ABNA0417164300") == "code NL92ABNA0417164300"
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("tel:0612345678", "tel:[TELEFOON]"),
+        ("T: +31 (0)30 286 0000", "T: [TELEFOON]"),
+        ("mob. 06 - 12345678, graag na 17.00 uur", "mob. [TELEFOON], graag na 17.00 uur"),
+        ("bel 14 030 of 06-12345678", "bel 14 030 of [TELEFOON]"),
+        ("bsn:123456782", "bsn:[BSN]"),
+        ("BSN 1234.56.782", "BSN [BSN]"),
+        ("mail:<j.jansen@example.nl>", "mail:<[E-MAIL]>"),
+        ("IBAN:NL91ABNA0417164300.", "IBAN:[IBAN]."),
+    ],
+)
+def test_notations_residents_use(text, masked):
+    assert mask_personal_data(text) == masked
+
+
 # --- what must stay -------------------------------------------------------------------------
 
 

@@ -41,8 +41,11 @@ def concurrently(work, arguments: list) -> list:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_submits_store_one_response_the_others_see_already_answered():
+@pytest.mark.parametrize("one_click_first", [False, True], ids=["fresh", "after-one-click"])
+def test_twenty_concurrent_submits_store_one_response_the_others_see_already_answered(one_click_first):
     invitation = InvitationFactory()
+    if one_click_first:
+        services.record_one_click(invitation=invitation, score=9)
 
     def submit(score: int):
         page = Client().post(f"/s/{invitation.token}/", {"score": str(score), "comment": f"cijfer {score}"})
@@ -56,7 +59,7 @@ def test_twenty_concurrent_submits_store_one_response_the_others_see_already_ans
     assert thanked[2] == reverse("surveys:thanks", kwargs={"slug": invitation.organisation.slug})
     assert all("U heeft deze vragenlijst al ingevuld" in body for status, body, _ in pages if status == 409)
     stored = Response.objects.get()
-    assert stored.invitation_id == invitation.pk
+    assert (stored.invitation_id, stored.is_complete) == (invitation.pk, True)
     assert stored.comment == f"cijfer {stored.score}"
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.ANSWERED
