@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -303,6 +303,7 @@ def valid_score(value: object) -> bool:
 __all__ = [
     "AMSTERDAM",
     "AlreadyAnswered",
+    "ContactInput",
     "ContactResult",
     "InvalidRecipient",
     "InvitationUnavailable",
@@ -322,6 +323,7 @@ __all__ = [
     "opt_out",
     "record_one_click",
     "register_contact",
+    "register_contacts",
     "send_delivery",
     "submit_response",
     "valid_score",
@@ -352,6 +354,29 @@ class ContactResult:
     delivery: Delivery | None = None
 
 
+@dataclass(frozen=True)
+class ContactInput:
+    """One contact moment for register_contacts(); the same fields as register_contact()."""
+
+    channel: str
+    contact_moment: datetime
+    reference: str = ""
+    language: str = "nl"
+    recipient: str = ""
+    method: str = ""
+
+
+@dataclass
+class _Item:
+    index: int
+    data: ContactInput
+    method: str
+    address: str
+    hashed: str
+    outcome: str = ""
+    duplicate_of: int | None = None  # an earlier item of the same batch with the same reference
+
+
 def in_sample(sample_one_in: int) -> bool:
     """True for 1 in ``sample_one_in`` calls, from the operating system's randomness."""
     return sample_one_in <= 1 or secrets.randbelow(sample_one_in) == 0
@@ -366,68 +391,67 @@ def _cooldown_cutoff(organisation: Organisation, now: datetime) -> date:
     return _local_date(now) - timedelta(days=organisation.invitation_cooldown_days)
 
 
-def _claim_cooldown(organisation: Organisation, hashed: str, now: datetime) -> bool:
-    """Start the address's cooldown, unless another registration did so first (one statement,
-    so two simultaneous contacts of one person cannot both be invited)."""
+def _claim_cooldowns(organisation: Organisation, hashes: list[str], now: datetime) -> set[str]:
+    """Start the cooldown of each address, unless another registration did so first; returns the
+    hashes claimed. One statement, so two simultaneous contacts of one person cannot both be
+    invited; sorted, so that concurrent batches lock rows in the same order."""
+    if not hashes:
+        return set()
     table = RecipientCooldown._meta.db_table
+    hashes = sorted(hashes)
+    today = _local_date(now)
+    rows = ", ".join(["(%s, %s, %s)"] * len(hashes))
+    params: list[object] = []
+    for hashed in hashes:
+        params += [organisation.pk, hashed, today]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} (organisation_id, address_hash, last_invited_on) VALUES (%s, %s, %s)
+            INSERT INTO {table} (organisation_id, address_hash, last_invited_on) VALUES {rows}
             ON CONFLICT (organisation_id, address_hash) DO UPDATE SET last_invited_on = EXCLUDED.last_invited_on
             WHERE {table}.last_invited_on <= %s
-            RETURNING id
+            RETURNING address_hash
             """,  # noqa: S608 - the table name is ours, every value is a parameter
-            [organisation.pk, hashed, _local_date(now), _cooldown_cutoff(organisation, now)],
+            [*params, _cooldown_cutoff(organisation, now)],
         )
-        return cursor.fetchone() is not None
+        return {row[0] for row in cursor.fetchall()}
 
 
-def _invitation_outcome(*, organisation: Organisation, channel: str, hashed: str, now: datetime) -> str:
-    sample_one_in = (
-        OrganisationChannel.objects.filter(organisation=organisation, channel=channel, enabled=True)
-        .values_list("sample_one_in", flat=True)
-        .first()
-    )
-    if sample_one_in is None:
-        return ContactOutcome.CHANNEL_DISABLED
-    if hashed:
-        if OptOut.objects.filter(organisation=organisation, address_hash=hashed).exists():
-            return ContactOutcome.OPTED_OUT
-        cutoff = _cooldown_cutoff(organisation, now)
-        if RecipientCooldown.objects.filter(
-            organisation=organisation, address_hash=hashed, last_invited_on__gt=cutoff
-        ).exists():
-            return ContactOutcome.COOLDOWN
-    if not in_sample(sample_one_in):
-        return ContactOutcome.SAMPLED_OUT
-    if hashed and not _claim_cooldown(organisation, hashed, now):
-        return ContactOutcome.COOLDOWN
-    return ContactOutcome.INVITED
+def _prepare(index: int, data: ContactInput | Mapping) -> _Item:
+    if not isinstance(data, ContactInput):
+        data = ContactInput(**data)
+    method = "" if data.method in NO_DELIVERY else data.method
+    recipient = (data.recipient or "").strip()
+    try:
+        if method and method not in DeliveryMethod.values:
+            raise InvalidRecipient(gettext("Onbekende verzendmethode."))
+        if method and not recipient:
+            raise InvalidRecipient(gettext("Geef een ontvanger op bij een verzendmethode."))
+        address = normalise_recipient(recipient, method) if recipient else ""
+    except InvalidRecipient as exc:
+        exc.index = index
+        raise
+    hashed = address_hash(address) if address else ""
+    return _Item(index=index, data=data, method=method, address=address, hashed=hashed)
 
 
-def _existing_contact(organisation: Organisation, reference: str) -> ContactResult | None:
-    existing = (
-        Contact.objects.select_related("invitation").filter(organisation=organisation, reference=reference).first()
-    )
-    if existing is None:
-        return None
+def _existing_result(contact: Contact) -> ContactResult:
     return ContactResult(
-        contact=existing,
+        contact=contact,
         created=False,
-        invited=existing.outcome == ContactOutcome.INVITED,
-        reason=existing.outcome,
-        invitation=existing.invitation,
+        invited=contact.outcome == ContactOutcome.INVITED,
+        reason=contact.outcome,
+        invitation=contact.invitation,
     )
 
 
-def _enqueue_delivery(delivery_id: int) -> None:
+def _enqueue_deliveries(delivery_ids: list[int]) -> None:
     from .tasks import send_invitation  # the tasks module imports this one
 
-    send_invitation.delay(delivery_id)
+    for delivery_id in delivery_ids:
+        send_invitation.delay(delivery_id)
 
 
-@transaction.atomic
 def register_contact(
     *,
     organisation: Organisation,
@@ -446,81 +470,169 @@ def register_contact(
     after the transaction commits. Without a method ("" or "none") the caller delivers the link.
     A known ``reference`` returns the first registration's result and creates nothing.
     Raises InvalidRecipient for an unusable address or a method without a recipient."""
-    if reference:
-        existing = _existing_contact(organisation, reference)
-        if existing is not None:
-            return existing
-    now = now or timezone.now()
-    method = "" if method in NO_DELIVERY else method
-    if method and method not in DeliveryMethod.values:
-        raise InvalidRecipient(gettext("Onbekende verzendmethode."))
-    if method and not (recipient or "").strip():
-        raise InvalidRecipient(gettext("Geef een ontvanger op bij een verzendmethode."))
-    address = normalise_recipient(recipient, method) if (recipient or "").strip() else ""
-    hashed = address_hash(address) if address else ""
-    try:
-        # A savepoint: when the same reference is registered concurrently, the loser's
-        # invitation, cooldown and delivery disappear with it.
-        with transaction.atomic():
-            return _register(
-                organisation=organisation,
-                channel=channel,
-                contact_moment=contact_moment,
-                reference=reference,
-                language=language,
-                address=address,
-                hashed=hashed,
-                method=method,
-                now=now,
-            )
-    except IntegrityError:
-        existing = _existing_contact(organisation, reference) if reference else None
-        if existing is None:
-            raise
-        return existing
-
-
-def _register(
-    *,
-    organisation: Organisation,
-    channel: str,
-    contact_moment: datetime,
-    reference: str,
-    language: str,
-    address: str,
-    hashed: str,
-    method: str,
-    now: datetime,
-) -> ContactResult:
-    outcome = _invitation_outcome(organisation=organisation, channel=channel, hashed=hashed, now=now)
-    invitation, token, delivery = None, None, None
-    if outcome == ContactOutcome.INVITED:
-        invitation, token = create_invitation(
-            organisation=organisation, channel=channel, contact_moment=contact_moment, language=language, now=now
-        )
-        if method:
-            delivery = Delivery.objects.create(invitation=invitation, method=method, recipient=address, token=token)
-            transaction.on_commit(partial(_enqueue_delivery, delivery.pk))
-    contact = Contact.objects.create(
-        organisation=organisation,
+    contact = ContactInput(
         channel=channel,
         contact_moment=contact_moment,
-        contact_month=local_month(contact_moment),
         reference=reference,
         language=language,
-        outcome=outcome,
-        invitation=invitation,
-        created_at=now,
+        recipient=recipient,
+        method=method,
     )
-    return ContactResult(
-        contact=contact,
-        created=True,
-        invited=invitation is not None,
-        reason=outcome,
-        invitation=invitation,
-        token=token,
-        delivery=delivery,
+    return register_contacts(organisation=organisation, contacts=[contact], now=now)[0]
+
+
+def register_contacts(
+    *,
+    organisation: Organisation,
+    contacts: Sequence[ContactInput | Mapping],
+    now: datetime | None = None,
+) -> list[ContactResult]:
+    """register_contact() for many contacts in one transaction and a fixed number of queries;
+    the results are in the order of ``contacts``, and equal to registering them one by one (a
+    reference or an address that occurs twice is treated as if the first one came first).
+    Raises InvalidRecipient (with ``index``) before anything is stored."""
+    items = [_prepare(index, data) for index, data in enumerate(contacts)]
+    if not items:
+        return []
+    now = now or timezone.now()
+    attempts = 3
+    for attempt in range(attempts):
+        try:
+            # A savepoint: when a reference is registered concurrently, this attempt's rows
+            # disappear and the next attempt finds the other registration's contact.
+            with transaction.atomic():
+                return _register_batch(organisation, items, now)
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _decide(organisation: Organisation, items: list[_Item], now: datetime) -> None:
+    """Apply the rules in their order to every item that is to be registered."""
+    sampling = dict(
+        OrganisationChannel.objects.filter(
+            organisation=organisation, channel__in={i.data.channel for i in items}, enabled=True
+        ).values_list("channel", "sample_one_in")
     )
+    hashes = {i.hashed for i in items if i.hashed}
+    opted_out = set(
+        OptOut.objects.filter(organisation=organisation, address_hash__in=hashes).values_list(
+            "address_hash", flat=True
+        )
+    )
+    cooling = set(
+        RecipientCooldown.objects.filter(
+            organisation=organisation, address_hash__in=hashes, last_invited_on__gt=_cooldown_cutoff(organisation, now)
+        ).values_list("address_hash", flat=True)
+    )
+    for item in items:
+        if item.data.channel not in sampling:
+            item.outcome = ContactOutcome.CHANNEL_DISABLED
+        elif item.hashed in opted_out:
+            item.outcome = ContactOutcome.OPTED_OUT
+        elif item.hashed in cooling:
+            item.outcome = ContactOutcome.COOLDOWN
+        elif not in_sample(sampling[item.data.channel]):
+            item.outcome = ContactOutcome.SAMPLED_OUT
+        else:
+            item.outcome = ContactOutcome.INVITED
+            if item.hashed:
+                cooling.add(item.hashed)  # a second contact of this person in the same batch
+    invited = [i for i in items if i.outcome == ContactOutcome.INVITED and i.hashed]
+    claimed = _claim_cooldowns(organisation, [i.hashed for i in invited], now)
+    for item in invited:
+        if item.hashed not in claimed:  # a simultaneous registration invited this person first
+            item.outcome = ContactOutcome.COOLDOWN
+
+
+def _register_batch(organisation: Organisation, items: list[_Item], now: datetime) -> list[ContactResult]:
+    references = {i.data.reference for i in items if i.data.reference}
+    existing = {
+        contact.reference: contact
+        for contact in Contact.objects.select_related("invitation").filter(
+            organisation=organisation, reference__in=references
+        )
+    }
+    first_with_reference: dict[str, int] = {}
+    new: list[_Item] = []
+    for item in items:
+        reference = item.data.reference
+        if reference in existing:
+            continue
+        if reference and reference in first_with_reference:
+            item.duplicate_of = first_with_reference[reference]
+            continue
+        if reference:
+            first_with_reference[reference] = item.index
+        new.append(item)
+    _decide(organisation, new, now)
+
+    valid_until = now + timedelta(days=organisation.invitation_valid_days)
+    tokens: dict[int, str] = {}
+    invitations: dict[int, Invitation] = {}
+    for item in new:
+        if item.outcome == ContactOutcome.INVITED:
+            tokens[item.index] = new_token()
+            invitations[item.index] = Invitation(
+                organisation=organisation,
+                channel=item.data.channel,
+                contact_moment=item.data.contact_moment,
+                token_hash=hash_token(tokens[item.index]),
+                language=item.data.language,
+                created_at=now,
+                expires_at=valid_until,
+            )
+    Invitation.objects.bulk_create(invitations.values())
+    deliveries = {
+        item.index: Delivery(
+            invitation=invitations[item.index],
+            method=item.method,
+            recipient=item.address,
+            token=tokens[item.index],
+        )
+        for item in new
+        if item.index in invitations and item.method
+    }
+    Delivery.objects.bulk_create(deliveries.values())
+    contacts = {
+        item.index: Contact(
+            organisation=organisation,
+            channel=item.data.channel,
+            contact_moment=item.data.contact_moment,
+            contact_month=local_month(item.data.contact_moment),
+            reference=item.data.reference,
+            language=item.data.language,
+            outcome=item.outcome,
+            invitation=invitations.get(item.index),
+            created_at=now,
+        )
+        for item in new
+    }
+    Contact.objects.bulk_create(contacts.values())
+    # Contact counts (and invitations the caller delivers) belong in the rollups of these months.
+    for month in sorted({contact.contact_month for contact in contacts.values()}):
+        mark_month_dirty(organisation_id=organisation.pk, month=month)
+    if deliveries:
+        transaction.on_commit(partial(_enqueue_deliveries, [d.pk for d in deliveries.values()]))
+
+    results: dict[int, ContactResult] = {}
+    for item in items:
+        if item.data.reference in existing:
+            results[item.index] = _existing_result(existing[item.data.reference])
+        elif item.duplicate_of is not None:
+            results[item.index] = _existing_result(contacts[item.duplicate_of])
+        else:
+            results[item.index] = ContactResult(
+                contact=contacts[item.index],
+                created=True,
+                invited=item.outcome == ContactOutcome.INVITED,
+                reason=item.outcome,
+                invitation=invitations.get(item.index),
+                token=tokens.get(item.index),
+                delivery=deliveries.get(item.index),
+            )
+    return [results[item.index] for item in items]
 
 
 def opt_out(*, organisation_id: int, address_hash: str) -> None:
@@ -568,6 +680,9 @@ def _finish(delivery: Delivery, *, status: str, invitation_status: str, error: s
             ),
             sent_at=now if status == Delivery.Status.SENT else F("sent_at"),
         )
+        if status == Delivery.Status.SENT:  # the month's "invitations sent" in the rollups
+            invitation = delivery.invitation
+            mark_month_dirty(organisation_id=invitation.organisation_id, month=local_month(invitation.contact_moment))
 
 
 def mark_delivery_sent(delivery: Delivery, *, reference: str = "") -> None:

@@ -1,8 +1,10 @@
 """The invitation rules: sampling, cooldown, opt-out, expiry, and what register_contact stores."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from scipy.stats import binom
 
@@ -237,3 +239,84 @@ def test_expired_invitation_cannot_be_used(organisation, client):
     invitation = InvitationFactory(organisation=organisation, expired=True)
     assert client.get(f"/s/{invitation.token}/").status_code == 404
     assert client.get(f"/s/{invitation.token}/8/").status_code == 404
+
+
+# --- many contacts at once ------------------------------------------------------------------
+
+
+def test_batch_registration_equals_registering_one_by_one(organisation, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    batch = [
+        {"channel": Channel.BALIE, "contact_moment": now, "reference": "a", "recipient": "jan@example.nl"},
+        {"channel": Channel.EMAIL, "contact_moment": now, "reference": "b", "recipient": "JAN@example.nl "},
+        {"channel": Channel.BALIE, "contact_moment": now, "reference": "a", "recipient": "piet@example.nl"},
+        {"channel": Channel.TELEFOON, "contact_moment": now, "recipient": "0612345678", "method": "sms"},
+        {"channel": Channel.TELEFOON, "contact_moment": now},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.register_contacts(organisation=organisation, contacts=batch)
+    assert [(r.created, r.reason) for r in results] == [
+        (True, ContactOutcome.INVITED),
+        (True, ContactOutcome.COOLDOWN),  # the same person as the first, a moment later
+        (False, ContactOutcome.INVITED),  # the first one's reference: its result, nothing new
+        (True, ContactOutcome.INVITED),
+        (True, ContactOutcome.INVITED),
+    ]
+    assert results[2].contact == results[0].contact and results[2].token is None
+    assert Contact.objects.count() == 4
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.recipient) == (Delivery.Status.SENT, "")  # sent after commit
+    again = services.register_contacts(organisation=organisation, contacts=batch[:1])
+    assert (again[0].created, again[0].contact) == (False, results[0].contact)
+
+
+def test_batch_with_a_bad_recipient_stores_nothing_and_names_the_item(organisation):
+    now = timezone.now()
+    batch = [{"channel": Channel.BALIE, "contact_moment": now}] * 3 + [
+        {"channel": Channel.BALIE, "contact_moment": now, "recipient": "nope", "method": "email"}
+    ]
+    with pytest.raises(InvalidRecipient) as error:
+        services.register_contacts(organisation=organisation, contacts=batch)
+    assert error.value.index == 3
+    assert not Contact.objects.exists()
+
+
+def test_batch_registration_takes_a_fixed_number_of_queries(organisation, django_assert_max_num_queries):
+    now = timezone.now()
+    batch = [
+        services.ContactInput(
+            channel=Channel.EMAIL,
+            contact_moment=now,
+            reference=f"ref-{n}",
+            recipient=f"inwoner{n}@example.nl",
+            method="email",
+        )
+        for n in range(500)
+    ]
+    with django_assert_max_num_queries(12):
+        results = services.register_contacts(organisation=organisation, contacts=batch)
+    assert all(r.invited for r in results)
+    assert Delivery.objects.count() == RecipientCooldown.objects.count() == 500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_contacts_of_one_person_invite_once():
+    organisation = OrganisationFactory()
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def run(channel):
+        try:
+            barrier.wait()
+            outcomes.append(register(organisation, channel, recipient="06 12345678").reason)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(c,)) for c in (Channel.BALIE, Channel.EMAIL, Channel.CHAT, Channel.WEBSITE)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [ContactOutcome.COOLDOWN] * 3 + [ContactOutcome.INVITED]

@@ -19,7 +19,10 @@ DEFAULT_REGION = "NL"
 
 
 class InvalidRecipient(ValueError):
-    """The recipient is not an e-mail address or phone number usable for the delivery method."""
+    """The recipient is not an e-mail address or phone number usable for the delivery method.
+    register_contacts() sets ``index``: the position of the contact in the batch."""
+
+    index: int | None = None
 
 
 def normalise_recipient(recipient: str, method: str = "") -> str:
