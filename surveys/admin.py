@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.text import Truncator
+from django.utils.text import Truncator, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -268,7 +268,7 @@ class QuestionForm(forms.ModelForm):
         fields = ("order", "key", "kind", "text_nl", "text_en", "required", "choices")
         widgets = {"choices": forms.Textarea(attrs={"rows": 3, "cols": 40})}
         help_texts = {
-            "choices": _("Alleen voor een keuzevraag, bijvoorbeeld %(example)s.") % {"example": CHOICE_EXAMPLE},
+            "choices": format_lazy(_("Alleen voor een keuzevraag, bijvoorbeeld {example}."), example=CHOICE_EXAMPLE),
             "key": _("Blijft gelijk tussen versies, zodat de cijfers van een vraag te volgen zijn."),
         }
 

@@ -139,6 +139,14 @@ def test_admin_speaks_dutch_with_the_kto_header(client, kcc_a):
     assert "Reacties" in text  # the models a KCC-medewerker may view are listed
 
 
+def test_admin_switches_to_english(client, org_a, beheerder_a):
+    version = balie_version(org_a)
+    ResponseFactory(organisation=org_a)
+    client = logged_in(client, beheerder_a)
+    assert "KTO – customer satisfaction" in client.get("/admin/?lang=en").content.decode()
+    assert "This version already has responses" in client.get(change_url(version)).content.decode()
+
+
 def test_staff_without_membership_sees_no_kto_data(client, org_a):
     ResponseFactory(organisation=org_a, comment="Geheim")
     user = staff_user("los")
