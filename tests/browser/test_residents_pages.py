@@ -92,6 +92,7 @@ def test_rate_with_the_keyboard_only_in_dutch(page, invitation, screenshot):
 def test_rate_with_the_keyboard_only_in_english(page, invitation, screenshot):
     page.goto(f"/s/{invitation.token}/")
     tab_to(page, "a[hreflang=en]")
+    screenshot(page, "language-switch-focus")
     page.keyboard.press("Enter")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("group", name=re.compile("What score would you give your visit"))).to_be_visible()
