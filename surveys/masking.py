@@ -15,8 +15,10 @@ import phonenumbers
 
 BSN, PHONE, EMAIL, IBAN = "[BSN]", "[TELEFOON]", "[E-MAIL]", "[IBAN]"
 
-# RFC 5322 "atext" in the local part: residents do not write quoted local parts.
-_EMAIL = re.compile(r"[\w!#$%&'*+/=?^`{|}~.-]+@(?:[\w-]+\.)+[\w-]+")
+# RFC 5322 "atext" in the local part: residents do not write quoted local parts. Matching
+# starts only where a run of atext starts, which keeps long comments linear.
+_ATEXT = r"[\w!#$%&'*+/=?^`{|}~.-]"
+_EMAIL = re.compile(rf"(?<!{_ATEXT}){_ATEXT}+@(?:[\w-]+\.)+[\w-]+")
 
 # A country code and two check digits, then the rest either in one piece or in groups of four
 # with a shorter last group (NL91 ABNA 0417 1643 00). A grouped candidate may run into a
