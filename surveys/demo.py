@@ -179,25 +179,25 @@ ACTIVE_MONTHS: dict[tuple[str, str, int], range] = {
 # tablet at the counter versus a pop-up on the website), so these are not proportional to the
 # volumes across channels; 2017 follows 2018 in proportion to the published volumes.
 # Stichtse Vecht: balie and telefoon dominate, so that the all-channels mean of 2018 is the
-# published 8,3 (4500*8.7 + 4000*8.3 + 600*7.2 + 300*6.0 + 300*7.4 + 300*7.9 = 8.306 * 10000).
+# published 8,3: (3000*8.7 + 2700*8.3 + 400*7.2 + 200*6.0 + 200*7.4 + 200*7.9) / 6700 = 8.306.
 # WhatsApp: the report counts WhatsApp under "social media" (with Twitter and Facebook), so its
 # ratings are part of the social channel that carries 7,4 / 6,8; the WhatsApp channel is enabled
 # but has no demo responses of its own.
 RESPONSES_2018: dict[tuple[str, str], int] = {
-    ("stichtse-vecht", Channel.BALIE): 4500,
-    ("stichtse-vecht", Channel.TELEFOON): 4000,
-    ("stichtse-vecht", Channel.EMAIL): 600,
-    ("stichtse-vecht", Channel.WEBSITE): 300,
-    ("stichtse-vecht", Channel.SOCIAL): 300,
-    ("stichtse-vecht", Channel.CHAT): 300,
-    ("utrecht", Channel.BALIE): 3000,
-    ("utrecht", Channel.TELEFOON): 3200,
-    ("utrecht", Channel.WEBSITE): 2400,
-    ("utrecht", Channel.EMAIL): 700,
-    ("utrecht", Channel.WHATSAPP): 350,
+    ("stichtse-vecht", Channel.BALIE): 3000,
+    ("stichtse-vecht", Channel.TELEFOON): 2700,
+    ("stichtse-vecht", Channel.EMAIL): 400,
+    ("stichtse-vecht", Channel.WEBSITE): 200,
+    ("stichtse-vecht", Channel.SOCIAL): 200,
+    ("stichtse-vecht", Channel.CHAT): 200,
+    ("utrecht", Channel.BALIE): 2000,
+    ("utrecht", Channel.TELEFOON): 2200,
+    ("utrecht", Channel.WEBSITE): 1600,
+    ("utrecht", Channel.EMAIL): 500,
+    ("utrecht", Channel.WHATSAPP): 250,
 }
 # No published volume for social media in Stichtse Vecht; the report says its use is growing.
-RESPONSES_2017_WITHOUT_VOLUME: dict[tuple[str, str], int] = {("stichtse-vecht", Channel.SOCIAL): 250}
+RESPONSES_2017_WITHOUT_VOLUME: dict[tuple[str, str], int] = {("stichtse-vecht", Channel.SOCIAL): 170}
 # Below this a block cannot be adjusted to within 0.02 of its target (0.5 / n <= 0.02).
 MIN_BLOCK_RESPONSES = 25
 
@@ -443,12 +443,13 @@ _MAIL_DOMAINS = ("gmail.com", "hotmail.com", "outlook.com", "ziggo.nl", "kpnmail
 
 
 def _phone(rng: random.Random) -> str:
+    # Numbers that exist in the Dutch numbering plan (mobile 06-1 to 06-5; 0346 is Maarssen).
     kind = rng.random()
     if kind < 0.5:
-        return f"06-{rng.randrange(10**7, 10**8)}"
+        return f"06-{rng.randrange(10_000_000, 60_000_000)}"
     if kind < 0.8:
-        return f"0346 {rng.randrange(100, 1000)} {rng.randrange(100, 1000)}"
-    return f"+31 6 {rng.randrange(1000, 10000)} {rng.randrange(1000, 10000)}"
+        return f"0346 {rng.randrange(200, 1000)} {rng.randrange(100, 1000)}"
+    return f"+31 6 {rng.randrange(1000, 6000)} {rng.randrange(1000, 10000)}"
 
 
 def _email(rng: random.Random) -> str:
