@@ -2,8 +2,9 @@
 so that nobody has to keep Django groups in step with the roles:
 
 - KCC-medewerker: view everything of their own organisation (responses, surveys, channels, ...).
-- KTO-beheerder: as KCC-medewerker, and also edit the organisation's branding and channels and
-  its surveys (which creates new versions once a version has responses).
+- KTO-beheerder: as KCC-medewerker, and also edit the organisation's branding and channels, its
+  surveys (which creates new versions once a version has responses), its API keys and its
+  imported contact volumes.
 
 This is an authentication backend that only grants permissions (it never logs anyone in); it
 sits next to Django's ModelBackend in AUTHENTICATION_BACKENDS, so permissions given to a user or
@@ -34,6 +35,9 @@ BEHEERDER_PERMISSIONS = frozenset(
         # Importing contact volumes (kerncijfers), surveys/rollups_admin.py.
         "surveys.add_contactvolume",
         "surveys.change_contactvolume",
+        # The organisation's own API keys (revoking one is a change), surveys/api/admin.py.
+        "surveys.add_apikey",
+        "surveys.change_apikey",
     }
 )
 

@@ -614,3 +614,13 @@ def test_relation_filters_only_list_the_users_own_organisation(rf, org_a, org_b,
         "Stichtse Vecht · Balie · v1",
         "Stichtse Vecht · E-mail · v1",
     }
+
+
+def test_roles_grant_their_permissions(org_a, kcc_a, beheerder_a):
+    assert kcc_a.has_perm("surveys.view_response")
+    assert not kcc_a.has_perm("surveys.change_organisation")
+    assert beheerder_a.has_perm("surveys.change_surveyversion")
+    assert not beheerder_a.has_perm("surveys.change_response")
+    beheerder_a.is_active = False
+    assert not beheerder_a.has_perm("surveys.view_response")
+    assert not staff_user("los").has_perm("surveys.view_response")
