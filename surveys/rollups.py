@@ -21,8 +21,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DateField, Q, Sum
+from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone
 
 from .models import (
@@ -39,13 +39,15 @@ from .models import (
     RollupDirtyMonth,
     ScoreRollup,
 )
+from .models.rollups import DISTRIBUTION_FIELDS, DISTRIBUTION_VALUES
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Namespace of the per-organisation advisory locks (pg_advisory_xact_lock(namespace, organisation)).
 LOCK_NAMESPACE = 0x4B544F
 BATCH_SIZE = 2000
 
-_SCORE_FIELDS = ["n", "total", "total_sq", "distribution", "computed_at"]
+_SCORE_SUMS = ["n", "total", "total_sq", *DISTRIBUTION_FIELDS]
+_SCORE_FIELDS = [*_SCORE_SUMS, "computed_at"]
 _SCORE_UNIQUE = ["organisation", "channel", "question_key", "period", "period_start"]
 _CONTACT_FIELDS = [
     "contacts_registered",
@@ -56,60 +58,71 @@ _CONTACT_FIELDS = [
     "computed_at",
 ]
 _CONTACT_UNIQUE = ["organisation", "channel", "period", "period_start"]
+_CONTACT_SUMS = _CONTACT_FIELDS[:-1]
 
 
 @dataclass
 class Scope:
-    """What one job recomputes: some organisations (None = all) and either a set of months or
-    every month from ``since`` on (None = all months)."""
+    """What one job recomputes: either some months per organisation (``months``: organisation id
+    -> months), or every month from ``since`` on (None = all) of some organisations (None = all)."""
 
     organisation_ids: list[int] | None = None
-    months: frozenset[date] | None = None
+    months: dict[int, frozenset[date]] | None = None
     since: date | None = None
 
-    def response_filter(self, prefix: str = "") -> Q:
+    def _per_organisation(self, make, prefix: str = "") -> Q:
         q = Q()
+        if self.months is not None:
+            any_of = Q(pk__in=[])  # matches nothing when there are no months
+            for organisation_id, months in sorted(self.months.items()):
+                any_of |= Q(**{f"{prefix}organisation_id": organisation_id}) & make(sorted(months))
+            return any_of
         if self.organisation_ids is not None:
             q &= Q(**{f"{prefix}organisation_id__in": self.organisation_ids})
-        if self.months is not None:
-            q &= Q(**{f"{prefix}contact_month__in": sorted(self.months)})
-        if self.since is not None:
-            q &= Q(**{f"{prefix}contact_month__gte": self.since})
         return q
 
-    def month_filter(self, field_name: str) -> Q:
-        q = Q()
-        if self.organisation_ids is not None:
-            q &= Q(organisation_id__in=self.organisation_ids)
-        if self.months is not None:
-            q &= Q(**{f"{field_name}__in": sorted(self.months)})
+    def month_filter(self, field_name: str, prefix: str = "") -> Q:
+        """Rows of a table with a month column (first day of the month) in scope."""
+        q = self._per_organisation(lambda months: Q(**{f"{prefix}{field_name}__in": months}), prefix)
         if self.since is not None:
-            q &= Q(**{f"{field_name}__gte": self.since})
+            q &= Q(**{f"{prefix}{field_name}__gte": self.since})
         return q
 
     def moment_filter(self, field_name: str) -> Q:
-        """The same months as a range of aware datetimes (for tables without a month column)."""
-        q = Q()
-        if self.organisation_ids is not None:
-            q &= Q(organisation_id__in=self.organisation_ids)
-        if self.months is not None:
-            ranges = Q()
-            for month in sorted(self.months):
-                ranges |= Q(
+        """The same months as ranges of aware datetimes (for tables without a month column)."""
+
+        def ranges(months):
+            any_of = Q()
+            for month in months:
+                any_of |= Q(
                     **{f"{field_name}__gte": month_start(month), f"{field_name}__lt": month_start(next_month(month))}
                 )
-            q &= ranges
+            return any_of
+
+        q = self._per_organisation(ranges)
         if self.since is not None:
             q &= Q(**{f"{field_name}__gte": month_start(self.since)})
         return q
 
     def years(self) -> Scope:
-        """The scope of the years touched by this scope's months."""
+        """The scope of the years touched by this scope's months (1 January dates)."""
         if self.months is not None:
-            return Scope(self.organisation_ids, months=frozenset(date(m.year, 1, 1) for m in self.months))
+            return Scope(months={o: frozenset(date(m.year, 1, 1) for m in months) for o, months in self.months.items()})
+        return Scope(self.organisation_ids, since=date(self.since.year, 1, 1) if self.since else None)
+
+    def months_of_years(self) -> Q:
+        """The month rows that make up the years of this (year) scope."""
+
+        def in_years(starts):
+            any_of = Q()
+            for start in starts:
+                any_of |= Q(period_start__gte=start, period_start__lt=date(start.year + 1, 1, 1))
+            return any_of
+
+        q = self._per_organisation(in_years)
         if self.since is not None:
-            return Scope(self.organisation_ids, since=date(self.since.year, 1, 1))
-        return Scope(self.organisation_ids)
+            q &= Q(period_start__gte=self.since)
+        return q
 
 
 @dataclass
@@ -140,13 +153,17 @@ def next_month(month: date) -> date:
 # --- locking and dirty marks -----------------------------------------------------------------
 
 
-def _try_lock(organisation_id: int) -> bool:
-    """A transaction-level advisory lock on the organisation; False when another job holds it."""
+def _try_locks(organisation_ids: list[int]) -> list[int]:
+    """Take the transaction-level advisory lock of each organisation that no other job holds;
+    returns the organisations locked (the others are left to the job that holds them)."""
     if connection.vendor != "postgresql":
-        return True  # SQLite (the embedded default) serialises writers itself.
+        return list(organisation_ids)  # SQLite (the embedded default) serialises writers itself.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organisation_id])
-        return cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_xact_lock(%s, id::int) ORDER BY id",
+            [sorted(organisation_ids), LOCK_NAMESPACE],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _lock_all(organisation_ids: list[int] | None) -> None:
@@ -209,29 +226,43 @@ def rollup_after_commit(organisation_id: int) -> None:
 
 def rollup_organisation(organisation_id: int) -> RollupResult:
     """Recompute the dirty months of one organisation and the years they belong to, in one
-    transaction. Returns without doing anything when another job holds the organisation."""
+    transaction. Does nothing when another job holds the organisation (its marks stay)."""
+    return rollup_organisations([organisation_id])
+
+
+def rollup_organisations(organisation_ids: list[int]) -> RollupResult:
+    """Recompute the dirty months of these organisations and their years in one transaction,
+    with one aggregate query per source for all of them together. Organisations that another
+    job holds are skipped (``skipped``); their marks stay for the next pass."""
     with transaction.atomic():
-        if not _try_lock(organisation_id):
-            return RollupResult(skipped=[organisation_id])
+        locked = _try_locks(organisation_ids)
+        skipped = sorted(set(organisation_ids) - set(locked))
         seen = list(
-            RollupDirtyMonth.objects.filter(organisation_id=organisation_id).values_list(
+            RollupDirtyMonth.objects.filter(organisation_id__in=locked).values_list(
                 "organisation_id", "month", "marked_at"
             )
         )
         if not seen:
-            return RollupResult()
-        scope = Scope([organisation_id], months=frozenset(month for _, month, _ in seen))
-        result = _recompute(scope)
+            return RollupResult(skipped=skipped)
+        months: dict[int, set[date]] = defaultdict(set)
+        for organisation_id, month, _ in seen:
+            months[organisation_id].add(month)
+        result = _recompute(Scope(months={o: frozenset(m) for o, m in months.items()}))
         _clear_marks(seen)
+        result.skipped = skipped
         return result
 
 
-def rollup_incremental(*, organisation_ids: Iterable[int] | None = None, progress=None) -> RollupResult:
-    """The incremental pass in this process: every organisation with dirty months, one job each."""
+def rollup_incremental(
+    *, organisation_ids: Iterable[int] | None = None, batch_size: int = 100, progress=None
+) -> RollupResult:
+    """The incremental pass in this process: the organisations with dirty months, up to
+    ``batch_size`` organisations per job (the Celery pass runs one job per organisation)."""
     ids = sorted(organisation_ids) if organisation_ids is not None else sorted(dirty_organisation_ids())
+    batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
     result = RollupResult()
-    for organisation_id in progress(ids) if progress else ids:
-        result += rollup_organisation(organisation_id)
+    for batch in progress(batches) if progress else batches:
+        result += rollup_organisations(batch)
     return result
 
 
@@ -258,23 +289,23 @@ def _streams(scope: Scope) -> list[Iterator[tuple]]:
     """One GROUP BY query per source, each ordered by organisation so they can be merged and
     processed one organisation at a time (memory stays flat however many responses there are)."""
     responses = (
-        Response.objects.filter(scope.response_filter())
+        Response.objects.filter(scope.month_filter("contact_month"))
         .values_list("organisation_id", "channel", "contact_month", "score")
-        .annotate(n=Count("id"), invited=Count("invitation_id"))
+        .annotate(n=Count("*"), invited=Count("invitation_id"))
         .order_by("organisation_id")
     )
     answers = (
-        Answer.objects.filter(scope.response_filter("response__"), value__isnull=False)
+        Answer.objects.filter(scope.month_filter("contact_month", "response__"), value__isnull=False)
         .values_list(
             "response__organisation_id", "response__channel", "response__contact_month", "question__key", "value"
         )
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by("response__organisation_id")
     )
     contacts = (
-        Contact.objects.filter(scope.response_filter())
+        Contact.objects.filter(scope.month_filter("contact_month"))
         .values_list("organisation_id", "channel", "contact_month")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by("organisation_id")
     )
     volumes = (
@@ -287,7 +318,7 @@ def _streams(scope: Scope) -> list[Iterator[tuple]]:
         .filter(Q(sent_at__isnull=False) | Q(delivery__isnull=True))
         .annotate(month=TruncMonth("contact_moment", output_field=DateField(), tzinfo=AMSTERDAM))
         .values_list("organisation_id", "channel", "month")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by("organisation_id")
     )
     sources = [responses, answers, contacts, volumes, invitations]
@@ -365,7 +396,7 @@ def _score_row(organisation_id, channel, key, period, start, counts: Counter, st
         n=sum(counts.values()),
         total=sum(value * n for value, n in counts.items()),
         total_sq=sum(value * value * n for value, n in counts.items()),
-        distribution={str(value): counts[value] for value in sorted(counts)},
+        **{f"count_{value}": counts.get(value, 0) for value in DISTRIBUTION_VALUES},
         computed_at=stamp,
     )
 
@@ -387,55 +418,51 @@ def _contact_row(organisation_id, channel, period, start, figures: list[int], st
 
 
 def _derive_years(scope: Scope, stamp: datetime) -> None:
-    """Sum the stored month rows of the years in scope into year rows (no response is read)."""
-    score_writer = _Writer(ScoreRollup, _SCORE_UNIQUE, _SCORE_FIELDS)
-    contact_writer = _Writer(ContactRollup, _CONTACT_UNIQUE, _CONTACT_FIELDS)
-    months = _year_month_filter(scope)
-    score_months = (
+    """Sum the stored month rows of the years in scope into year rows, in SQL (no response is
+    read, and sums of sums are exact)."""
+    months = scope.months_of_years()
+    year = ExtractYear("period_start")
+    score_years = (
         ScoreRollup.objects.filter(months, period=PeriodKind.MONTH)
-        .order_by("organisation_id", "question_key", "channel", "period_start")
-        .values_list("organisation_id", "question_key", "channel", "period_start", "distribution")
+        .values_list("organisation_id", "channel", "question_key", year)
+        .annotate(*(Sum(name) for name in _SCORE_SUMS))
+        .order_by()
     )
-
-    def score_key(row):
-        return row[0], row[1], row[2], row[3].year
-
-    for (organisation_id, key, channel, year), rows in itertools.groupby(
-        score_months.iterator(chunk_size=5000), key=score_key
-    ):
-        counts: Counter = Counter()
-        for row in rows:
-            counts.update({int(value): n for value, n in row[4].items()})
-        score_writer.add(_score_row(organisation_id, channel, key, PeriodKind.YEAR, date(year, 1, 1), counts, stamp))
-    contact_months = (
+    score_writer = _Writer(ScoreRollup, _SCORE_UNIQUE, _SCORE_FIELDS)
+    for organisation_id, channel, key, year_number, *sums in score_years.iterator(chunk_size=5000):
+        score_writer.add(
+            ScoreRollup(
+                organisation_id=organisation_id,
+                channel=channel,
+                question_key=key,
+                period=PeriodKind.YEAR,
+                period_start=date(year_number, 1, 1),
+                computed_at=stamp,
+                **dict(zip(_SCORE_SUMS, sums, strict=True)),
+            )
+        )
+    contact_years = (
         ContactRollup.objects.filter(months, period=PeriodKind.MONTH)
-        .order_by("organisation_id", "channel", "period_start")
-        .values_list("organisation_id", "channel", "period_start", *_CONTACT_FIELDS[:-1])
+        .values_list("organisation_id", "channel", year)
+        .annotate(*(Sum(name) for name in _CONTACT_SUMS))
+        .order_by()
     )
-    for (organisation_id, channel, year), rows in itertools.groupby(
-        contact_months.iterator(chunk_size=5000), key=lambda row: (row[0], row[1], row[2].year)
-    ):
-        figures = [sum(column) for column in zip(*(row[3:] for row in rows), strict=True)]
-        contact_writer.add(_contact_row(organisation_id, channel, PeriodKind.YEAR, date(year, 1, 1), figures, stamp))
+    contact_writer = _Writer(ContactRollup, _CONTACT_UNIQUE, _CONTACT_FIELDS)
+    for organisation_id, channel, year_number, *sums in contact_years.iterator(chunk_size=5000):
+        contact_writer.add(
+            ContactRollup(
+                organisation_id=organisation_id,
+                channel=channel,
+                period=PeriodKind.YEAR,
+                period_start=date(year_number, 1, 1),
+                computed_at=stamp,
+                **dict(zip(_CONTACT_SUMS, sums, strict=True)),
+            )
+        )
     score_writer.flush()
     contact_writer.flush()
     _delete_stale(ScoreRollup, scope, PeriodKind.YEAR, stamp)
     _delete_stale(ContactRollup, scope, PeriodKind.YEAR, stamp)
-
-
-def _year_month_filter(scope: Scope) -> Q:
-    """The month rows that make up the years in ``scope`` (whose months are 1 January dates)."""
-    q = Q()
-    if scope.organisation_ids is not None:
-        q &= Q(organisation_id__in=scope.organisation_ids)
-    if scope.months is not None:
-        years = Q()
-        for start in sorted(scope.months):
-            years |= Q(period_start__gte=start, period_start__lt=date(start.year + 1, 1, 1))
-        q &= years
-    if scope.since is not None:
-        q &= Q(period_start__gte=scope.since)
-    return q
 
 
 def _delete_stale(model, scope: Scope, period: str, stamp: datetime) -> None:
@@ -485,4 +512,5 @@ __all__ = [
     "rollup_full",
     "rollup_incremental",
     "rollup_organisation",
+    "rollup_organisations",
 ]

@@ -28,6 +28,7 @@ from surveys.models import (
     ScoreRollup,
     Source,
 )
+from surveys.models.rollups import DISTRIBUTION_FIELDS
 from tests.factories import OrganisationFactory
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -48,7 +49,15 @@ def figures(organisation, period=PeriodKind.MONTH, channel=Channel.BALIE, **kwar
 
 def rollup_rows():
     scores = ScoreRollup.objects.values_list(
-        "organisation_id", "channel", "question_key", "period", "period_start", "n", "total", "total_sq", "distribution"
+        "organisation_id",
+        "channel",
+        "question_key",
+        "period",
+        "period_start",
+        "n",
+        "total",
+        "total_sq",
+        *DISTRIBUTION_FIELDS,
     )
     contacts = ContactRollup.objects.values_list(
         "organisation_id",

@@ -16,6 +16,10 @@ ALL_CHANNELS = "all"
 # The question key of the rapportcijfer (Response.score); extra questions use Question.key.
 SCORE_KEY = "rapportcijfer"
 
+# The values whose answers are counted (Answer.value is 0..10, the rapportcijfer 1..10).
+DISTRIBUTION_VALUES = range(11)
+DISTRIBUTION_FIELDS = [f"count_{value}" for value in DISTRIBUTION_VALUES]
+
 ROLLUP_CHANNEL_CHOICES = [*Channel.choices, (ALL_CHANNELS, _("Alle kanalen"))]
 
 
@@ -55,7 +59,19 @@ class ScoreRollup(models.Model):
     n = models.PositiveIntegerField(_("aantal antwoorden"))
     total = models.BigIntegerField(_("som"))
     total_sq = models.BigIntegerField(_("som van kwadraten"))
-    distribution = models.JSONField(_("verdeling"), default=dict)
+    # The distribution: the number of answers per value (0 is "no" of a yes/no question), as
+    # columns so that a year is the SUM of its months in SQL.
+    count_0 = models.PositiveIntegerField(default=0)
+    count_1 = models.PositiveIntegerField(default=0)
+    count_2 = models.PositiveIntegerField(default=0)
+    count_3 = models.PositiveIntegerField(default=0)
+    count_4 = models.PositiveIntegerField(default=0)
+    count_5 = models.PositiveIntegerField(default=0)
+    count_6 = models.PositiveIntegerField(default=0)
+    count_7 = models.PositiveIntegerField(default=0)
+    count_8 = models.PositiveIntegerField(default=0)
+    count_9 = models.PositiveIntegerField(default=0)
+    count_10 = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(_("berekend"), default=timezone.now)
 
     class Meta:
@@ -73,6 +89,12 @@ class ScoreRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} · {self.channel} · {self.question_key} · {self.period_start}"
+
+    @property
+    def distribution(self) -> dict[int, int]:
+        """{value: number of answers} for the values that were given."""
+        counts = {value: getattr(self, f"count_{value}") for value in DISTRIBUTION_VALUES}
+        return {value: count for value, count in counts.items() if count}
 
     @property
     def mean(self) -> float:
