@@ -4,7 +4,7 @@ import re
 
 import phonenumbers
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from surveys.masking import mask_personal_data
@@ -34,6 +34,10 @@ UNTOUCHED = [
     "een 7,4",
     "de balie scoort een 8,7",
 ]
+
+# No deadline: phonenumbers loads a region's metadata on first use, and timing is not what these
+# tests are about (a busy machine would make them flaky).
+no_deadline = settings(deadline=None)
 
 words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
 
@@ -93,11 +97,13 @@ def assert_masked(text: str, value: str, phrase: str, placeholder: str) -> None:
     assert phrase in masked
 
 
+@no_deadline
 @given(comments_with(bsns()))
 def test_valid_bsn_becomes_placeholder(example):
     assert_masked(*example, "[BSN]")
 
 
+@no_deadline
 @given(st.integers(100_000_000, 999_999_999))
 def test_nine_digit_number_failing_11_proef_is_no_bsn(number):
     digits = str(number)
@@ -162,6 +168,7 @@ def international_numbers(draw):
     return draw(st.sampled_from([international, e164, "00" + e164[1:], "00" + international[1:]]))
 
 
+@no_deadline
 @given(comments_with(st.one_of(dutch_mobile_numbers(), dutch_landline_numbers(), international_numbers())))
 def test_phone_number_becomes_placeholder(example):
     assert_masked(*example, "[TELEFOON]")
@@ -170,6 +177,7 @@ def test_phone_number_becomes_placeholder(example):
 # --- e-mail addresses -----------------------------------------------------------------------
 
 
+@no_deadline
 @given(comments_with(st.emails()))
 def test_email_address_becomes_placeholder(example):
     text, address, phrase = example
@@ -197,6 +205,7 @@ def dutch_ibans(draw):
     return draw(st.sampled_from([iban, grouped, iban.lower(), grouped.lower()]))
 
 
+@no_deadline
 @given(comments_with(dutch_ibans()))
 def test_dutch_iban_becomes_placeholder(example):
     assert_masked(*example, "[IBAN]")
