@@ -752,20 +752,33 @@ def example_links(organisation: Organisation, *, now: datetime) -> TryLinks:
 # --- volumes ------------------------------------------------------------------------------------
 
 
+VOLUME_SOURCES = {
+    "stichtse-vecht": "Demo: persbericht Stichtse Vecht, 14 maart 2019",
+    "utrecht": "Demo: kerncijfers gemeente Utrecht 2015-2018",
+}
+
+
 def seed_volumes(organisations: Iterable[Organisation]) -> int:
-    """The contact volumes (kerncijfers) in VOLUMES as imported monthly volumes: each published
-    yearly figure split over its months with :func:`monthly_split` (the months add up to the
-    published year exactly). Returns the number of rows written."""
+    """The published contact volumes (kerncijfers, VOLUMES) as monthly ContactVolume rows, each
+    year spread over its months with :func:`monthly_split`, stored through the volume import's
+    own writer (which marks the months for the rollups). An organisation that already has volumes
+    is left alone. Returns the number of rows written."""
+    from .models import ContactVolume
     from .volumes import VolumeRow, save_volumes
 
-    by_slug = {organisation.slug: organisation for organisation in organisations}
-    rows = [
-        VolumeRow(0, by_slug[slug], channel, date(year, month, 1), count)
-        for (slug, channel, year), total in sorted(VOLUMES.items())
-        if slug in by_slug
-        for month, count in sorted(monthly_split(total, slug=slug, channel=channel, year=year).items())
-    ]
-    return save_volumes(rows, source="seed_demo").rows if rows else 0
+    written = 0
+    for organisation in organisations:
+        if ContactVolume.objects.filter(organisation=organisation).exists():
+            continue
+        rows = [
+            VolumeRow(row=0, organisation=organisation, channel=channel, month=date(year, month, 1), count=count)
+            for (slug, channel, year), total in sorted(VOLUMES.items())
+            if slug == organisation.slug
+            for month, count in monthly_split(total, slug=slug, channel=channel, year=year).items()
+        ]
+        if rows:
+            written += save_volumes(rows, source=VOLUME_SOURCES.get(organisation.slug, "Demo")).rows
+    return written
 
 
 # --- the whole seed -----------------------------------------------------------------------------

@@ -10,13 +10,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, StdDev
+from django.db.models import Avg, Count, F, StdDev, Sum
 from django.db.models.functions import ExtractYear
 from hypothesis import given
 from hypothesis import strategies as st
 
 from surveys import demo
-from surveys.models import Answer, Channel, Organisation, Response, Role, RollupDirtyMonth, Source
+from surveys.models import Answer, Channel, ContactVolume, Organisation, Response, Role, RollupDirtyMonth, Source
 from surveys.services import AMSTERDAM
 
 
@@ -265,3 +265,16 @@ def test_response_counts_follow_the_published_volumes_from_2017_to_2018():
     assert demo.response_count("stichtse-vecht", Channel.BALIE, 2017) == round(3000 * 45 / 48)
     assert demo.response_count("stichtse-vecht", Channel.WHATSAPP, 2018) == 0
     assert demo.response_count("stichtse-vecht", Channel.CHAT, 2017) == 0
+
+
+def test_published_contact_volumes_are_stored_per_month_and_add_up_to_the_kerncijfers(seeded):
+    yearly = {
+        (r["organisation__slug"], r["channel"], r["month__year"]): r["total"]
+        for r in ContactVolume.objects.values("organisation__slug", "channel", "month__year").annotate(
+            total=Sum("count")
+        )
+    }
+    assert yearly == demo.VOLUMES
+    assert yearly[("stichtse-vecht", Channel.TELEFOON, 2018)] == 74_000
+    chat_months = ContactVolume.objects.filter(organisation__slug="stichtse-vecht", channel=Channel.CHAT)
+    assert sorted(chat_months.values_list("month__month", flat=True)) == list(range(5, 13))
