@@ -232,3 +232,19 @@ def test_pages_reflow_on_a_320_pixel_screen_without_sideways_scrolling(browser, 
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
     finally:
         context.close()
+
+
+def test_unknown_pages_and_blocked_cookies_get_friendly_translated_pages(page, invitation, assert_accessible):
+    answer = page.goto("/o/bestaat-niet/balie/")
+    assert answer.status == 404
+    expect(page.locator("h1")).to_have_text("Deze pagina bestaat niet")
+    assert_accessible(page, "the 404 page")
+
+    page.goto(f"/s/{invitation.token}/")
+    page.locator("label[for=id_score_7]").click()
+    page.context.clear_cookies()  # as if the browser refused cookies: no CSRF cookie
+    page.get_by_role("button", name="Versturen").click()
+    expect(page.locator("h1")).to_have_text("Uw antwoorden zijn niet verstuurd")
+    expect(page).to_have_title(re.compile("^Fout: "))
+    assert_accessible(page, "the CSRF failure page")
+    assert not Response.objects.exists()
