@@ -624,3 +624,31 @@ def test_roles_grant_their_permissions(org_a, kcc_a, beheerder_a):
     beheerder_a.is_active = False
     assert not beheerder_a.has_perm("surveys.view_response")
     assert not staff_user("los").has_perm("surveys.view_response")
+
+
+@pytest.mark.parametrize("who", ["superuser", "beheerder", "kcc"])
+def test_every_admin_page_of_kto_opens_without_errors(client, org_a, org_b, who):
+    """A smoke test over every registered KTO admin, including those of other modules."""
+    from django.contrib import admin
+
+    ResponseFactory(organisation=org_a, comment="Prima", answers={"vraag_beantwoord": 1})
+    ResponseFactory(organisation=org_b, comment="Matig")
+    user = {
+        "superuser": lambda: User.objects.create_superuser(username="root", password="x"),
+        "beheerder": lambda: staff_user("b", org_a, Role.BEHEERDER),
+        "kcc": lambda: staff_user("k", org_a, Role.KCC),
+    }[who]()
+    client = logged_in(client, user)
+    assert client.get("/admin/").status_code == 200
+    for model in admin.site._registry:
+        if model._meta.app_label != "surveys":
+            continue
+        base = f"/admin/surveys/{model._meta.model_name}/"
+        listing = client.get(base)
+        assert listing.status_code in (200, 403), base
+        if who == "superuser":
+            assert listing.status_code == 200, base
+        assert client.get(base + "add/").status_code in (200, 403), base
+        first = model._default_manager.order_by("pk").first()
+        if first is not None:
+            assert client.get(f"{base}{first.pk}/change/", follow=True).status_code in (200, 403), base
