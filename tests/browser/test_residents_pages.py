@@ -206,11 +206,13 @@ def test_pages_have_no_wcag_21_aa_violations(page, organisation, language, asser
         "U heeft deze vragenlijst al ingevuld" if language == "nl" else re.compile("already")
     )
     assert_accessible(page, f"the already-answered page ({language})")
+    screenshot(page, f"already-answered-{language}")
 
     page.goto(f"/o/{organisation.slug}/balie/")
     assert_accessible(page, f"the open form ({language})")
     page.goto("/")
     assert_accessible(page, f"the home page ({language})")
+    screenshot(page, f"home-{language}")
 
 
 def test_a_light_brand_colour_still_gives_readable_white_text(page, assert_accessible, screenshot):
@@ -223,12 +225,15 @@ def test_a_light_brand_colour_still_gives_readable_white_text(page, assert_acces
 
 
 def test_pages_reflow_on_a_320_pixel_screen_without_sideways_scrolling(browser, live_server, invitation):
+    """WCAG 1.4.10: 320 CSS pixels wide (a small phone, or 1280 pixels at 400% zoom)."""
     context = browser.new_context(viewport={"width": 320, "height": 640}, base_url=live_server.url)
     try:
         page = context.new_page()
         page.goto(f"/s/{invitation.token}/?lang=en")
         page.locator("button[type=submit]").click()
         expect(page.locator("#error-summary")).to_be_visible()
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+        page.goto("/")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
     finally:
         context.close()
