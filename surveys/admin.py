@@ -395,14 +395,16 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
                 "als versie %(new)s; die wordt nu gebruikt."
             )
             % {"old": original.number, "new": version.number},
-            messages.INFO,
+            messages.SUCCESS,
         )
 
     def response_change(self, request, obj):
-        response = super().response_change(request, obj)
-        if getattr(obj, "_kto_forked_from", None) is not None and "_continue" in request.POST:
+        if getattr(obj, "_kto_forked_from", None) is None:
+            return super().response_change(request, obj)
+        # Django's own message would link the old version; ours names both.
+        if "_continue" in request.POST:
             return HttpResponseRedirect(reverse("admin:surveys_surveyversion_change", args=[obj.pk]))
-        return response
+        return HttpResponseRedirect(reverse("admin:surveys_surveyversion_changelist"))
 
 
 # --- responses (read-only) --------------------------------------------------------------------
