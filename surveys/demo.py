@@ -7,6 +7,10 @@ How the figures come out exactly: per (organisation, channel, year) the scores a
 skewed distribution around a month-specific mean (small seasonal wobble), then a few scores are
 moved up or down by one point until the sum equals round(target * n), so the yearly mean lies
 within 0.5/n of the target and rounds to it unambiguously.
+
+Running it again adds no responses, users or volumes (existing blocks are skipped, existing users
+keep their password); only the two example invitations whose links are printed are new each run,
+because a token is stored as a hash and an old link cannot be shown again.
 """
 
 from __future__ import annotations
@@ -305,11 +309,6 @@ def adjust_to_mean(scores: list[int], target: Decimal, rng: random.Random) -> li
             scores[index] = moved
             difference -= step
     return scores
-
-
-def rounded(value: Decimal | float) -> Decimal:
-    """One decimal, rounded half up, as the Dutch reports do."""
-    return D(str(value)).quantize(D("0.1"), rounding=ROUND_HALF_UP)
 
 
 # --- volumes per month --------------------------------------------------------------------------
