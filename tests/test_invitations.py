@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.stats import binom
 
 from surveys import services
@@ -206,6 +208,16 @@ def test_unusable_recipient_is_refused_with_a_clear_error(organisation, recipien
         register(organisation, recipient=recipient, method=method)
     assert str(error.value)
     assert not Contact.objects.exists()
+
+
+@given(
+    digits=st.from_regex(r"[1-5][0-9]{7}", fullmatch=True),  # 06-1x to 06-5x: mobile numbers
+    prefix=st.sampled_from(["06", "+316", "00316", "+31 6 ", "(06) ", "+31 (0)6 "]),
+    separator=st.sampled_from(["", " ", "-", "."]),
+)
+def test_every_notation_of_a_mobile_number_hashes_alike(digits, prefix, separator):
+    written = prefix + separator.join([digits[:2], digits[2:4], digits[4:6], digits[6:]])
+    assert address_hash(normalise_recipient(written, "sms")) == address_hash(f"+316{digits}")
 
 
 def test_normalise_recipient():
