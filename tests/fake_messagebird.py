@@ -22,6 +22,7 @@ class FakeMessageBird:
     server: ThreadingHTTPServer
     requests: list[ReceivedRequest] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    error_description: str = "fake error"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -51,7 +52,7 @@ def start() -> FakeMessageBird:
             if status < 300:
                 answer = {"id": f"mb-{len(fake.requests)}", "status": "accepted"}
             else:
-                answer = {"errors": [{"code": 9 if status < 500 else 0, "description": "fake error"}]}
+                answer = {"errors": [{"code": 9 if status < 500 else 0, "description": fake.error_description}]}
             payload = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -215,11 +215,13 @@ def test_server_errors_are_retried_and_the_message_sent_once(organisation, send_
 
 def test_a_refused_message_fails_without_retrying(organisation, send_now, messagebird):
     messagebird.statuses = [400]
+    messagebird.error_description = "recipient 31612345678 is not reachable"
     result = send_now(organisation, recipient="0612345678", method="sms")
     assert len(messagebird.requests) == 1
     delivery = Delivery.objects.get(pk=result.delivery.pk)
     assert (delivery.status, delivery.recipient, delivery.token) == (Delivery.Status.FAILED, "", "")
-    assert "400" in delivery.error and "fake error" in delivery.error
+    assert "400" in delivery.error and "is not reachable" in delivery.error
+    assert "612345678" not in delivery.error  # the provider's message, without the number
     assert Invitation.objects.get(pk=result.invitation.pk).status == InvitationStatus.FAILED
 
 

@@ -4,6 +4,7 @@ MessageBird (Bird) is the real provider, used by many Dutch municipalities."""
 from __future__ import annotations
 
 import logging
+import re
 
 import requests
 from django.conf import settings
@@ -111,13 +112,17 @@ class MessageBirdGateway(MessageGateway):
             return ""
 
 
+PHONE_NUMBER = re.compile(r"\+?\d[\d ()-]{6,}\d")
+
+
 def _errors(answer: requests.Response) -> str:
-    """MessageBird's error descriptions, without echoing the whole body (it may hold the number)."""
+    """MessageBird's error descriptions for the admin, with any phone number in them masked."""
     try:
         errors = answer.json().get("errors") or []
-        return "; ".join(str(e.get("description", e.get("code", "")))[:200] for e in errors)[:500]
+        text = "; ".join(str(e.get("description", e.get("code", "")))[:200] for e in errors)[:500]
     except (ValueError, AttributeError):
         return ""
+    return PHONE_NUMBER.sub("[nummer]", text)
 
 
 GATEWAYS = {
