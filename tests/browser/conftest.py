@@ -2,7 +2,8 @@
 
 Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls from a
 thread with a running loop (SynchronousOnlyOperation). The tests only read and write the database
-between browser steps, never concurrently, so that guard is switched off for this package.
+between browser steps, never concurrently, so DJANGO_ALLOW_ASYNC_UNSAFE switches that guard off while
+the browser runs (this package only).
 """
 
 import os
@@ -10,11 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("KTO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,11 +29,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright (and the event loop it keeps running in this thread) stops after the browser
+# tests, so the rest of the suite runs as usual.
+@pytest.fixture(scope="package")
 def browser():
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         pytest.skip(f"chromium not found at {CHROMIUM}; run 'make browser'")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
