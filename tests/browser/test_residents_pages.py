@@ -253,3 +253,14 @@ def test_unknown_pages_and_blocked_cookies_get_friendly_translated_pages(page, i
     expect(page).to_have_title(re.compile("^Fout: "))
     assert_accessible(page, "the CSRF failure page")
     assert not Response.objects.exists()
+
+
+def test_touch_targets_are_at_least_44_by_44_pixels(page, invitation):
+    page.goto(f"/s/{invitation.token}/")
+    targets = page.locator(".option label, button[type=submit], .language-switch a")
+    sizes = targets.evaluate_all(
+        "els => els.map(e => [e.textContent.trim(), e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+    )
+    assert len(sizes) == 10 + 2 + 5 + 1 + 1
+    too_small = [(text, round(w), round(h)) for text, w, h in sizes if w < 44 or h < 44]
+    assert not too_small
