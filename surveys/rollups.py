@@ -12,17 +12,15 @@ handled are removed in that same transaction, and only if they did not change me
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, Q, Sum
-from django.db.models.functions import ExtractYear, TruncMonth
+from django.db.models import Count, DateField, F, Q, Sum
+from django.db.models.functions import Cast, TruncMonth, TruncYear
 from django.utils import timezone
 
 from .models import (
@@ -44,10 +42,8 @@ from .models.rollups import DISTRIBUTION_FIELDS, DISTRIBUTION_VALUES
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Namespace of the per-organisation advisory locks (pg_advisory_xact_lock(namespace, organisation)).
 LOCK_NAMESPACE = 0x4B544F
-BATCH_SIZE = 2000
 
-_SCORE_SUMS = ["n", "total", "total_sq", *DISTRIBUTION_FIELDS]
-_SCORE_FIELDS = [*_SCORE_SUMS, "computed_at"]
+_SCORE_SUMS = ["n", "n_invited", "total", "total_sq", *DISTRIBUTION_FIELDS]
 _SCORE_UNIQUE = ["organisation", "channel", "question_key", "period", "period_start"]
 _CONTACT_FIELDS = [
     "contacts_registered",
@@ -283,220 +279,259 @@ def rollup_full(*, organisation_ids: list[int] | None = None, since: date | None
 
 
 # --- recomputing ---------------------------------------------------------------------------------
-
-
-def _streams(scope: Scope) -> list[Iterator[tuple]]:
-    """One GROUP BY query per source, each ordered by organisation so they can be merged and
-    processed one organisation at a time (memory stays flat however many responses there are)."""
-    responses = (
-        Response.objects.filter(scope.month_filter("contact_month"))
-        .values_list("organisation_id", "channel", "contact_month", "score")
-        .annotate(n=Count("*"), invited=Count("invitation_id"))
-        .order_by("organisation_id")
-    )
-    answers = (
-        Answer.objects.filter(scope.month_filter("contact_month", "response__"), value__isnull=False)
-        .values_list(
-            "response__organisation_id", "response__channel", "response__contact_month", "question__key", "value"
-        )
-        .annotate(n=Count("*"))
-        .order_by("response__organisation_id")
-    )
-    contacts = (
-        Contact.objects.filter(scope.month_filter("contact_month"))
-        .values_list("organisation_id", "channel", "contact_month")
-        .annotate(n=Count("*"))
-        .order_by("organisation_id")
-    )
-    volumes = (
-        ContactVolume.objects.filter(scope.month_filter("month"))
-        .values_list("organisation_id", "channel", "month", "count")
-        .order_by("organisation_id")
-    )
-    invitations = (
-        Invitation.objects.filter(scope.moment_filter("contact_moment"))
-        .filter(Q(sent_at__isnull=False) | Q(delivery__isnull=True))
-        .annotate(month=TruncMonth("contact_moment", output_field=DateField(), tzinfo=AMSTERDAM))
-        .values_list("organisation_id", "channel", "month")
-        .annotate(n=Count("*"))
-        .order_by("organisation_id")
-    )
-    sources = [responses, answers, contacts, volumes, invitations]
-    return [_tagged(tag, queryset) for tag, queryset in enumerate(sources)]
-
-
-def _tagged(tag: int, queryset) -> Iterator[tuple]:
-    for row in queryset.iterator(chunk_size=5000):
-        yield row[0], tag, row
+#
+# Each step is one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE (as zulip's counts do):
+# the SELECT is an ORM queryset, the rows never travel through Python, so the cost is that of the
+# GROUP BY itself and memory stays flat however many responses there are. Every row written gets
+# this job's ``computed_at``; rows in scope without it belong to periods without data any more.
 
 
 def _recompute(scope: Scope, progress=None) -> RollupResult:
     stamp = timezone.now()
     result = RollupResult()
-    score_writer = _Writer(ScoreRollup, _SCORE_UNIQUE, _SCORE_FIELDS)
-    contact_writer = _Writer(ContactRollup, _CONTACT_UNIQUE, _CONTACT_FIELDS)
-    merged = heapq.merge(*_streams(scope), key=lambda item: item[0])
-    groups = itertools.groupby(merged, key=lambda item: item[0])
-    if progress is not None:
-        groups = progress(groups)
-    for organisation_id, items in groups:
-        scores, contacts = _month_rows(organisation_id, (item[1:] for item in items), stamp)
-        score_writer.extend(scores)
-        contact_writer.extend(contacts)
-        result.organisations += 1
-        result.months += len({row.period_start for row in contacts})
-    score_writer.flush()
-    contact_writer.flush()
-    _delete_stale(ScoreRollup, scope, PeriodKind.MONTH, stamp)
-    _delete_stale(ContactRollup, scope, PeriodKind.MONTH, stamp)
-    _derive_years(scope.years(), stamp)
-    result.score_rows, result.contact_rows = score_writer.written, contact_writer.written
+    steps = [
+        _score_months,
+        _answer_months,
+        _all_channel_scores,
+        _contact_months,
+        _all_channel_contacts,
+        _delete_stale_months,
+        _years,
+    ]
+    for step in progress(steps) if progress else steps:
+        step(scope, stamp, result)
+    result.organisations = (
+        ContactRollup.objects.filter(
+            scope.month_filter("period_start"), period=PeriodKind.MONTH, channel=ALL_CHANNELS, computed_at=stamp
+        )
+        .values("organisation_id")
+        .distinct()
+        .count()
+    )
     return result
 
 
-def _month_rows(
-    organisation_id: int, items: Iterable[tuple[int, tuple]], stamp: datetime
-) -> tuple[list[ScoreRollup], list[ContactRollup]]:
-    """The month rows of one organisation from its grouped source rows."""
-    distributions: dict[tuple[str, str, date], Counter] = defaultdict(Counter)
-    volumes: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for tag, row in items:
-        if tag == 0:  # responses: channel, month, score, n, invited
-            _, channel, month, score, n, invited = row
-            for ch in (channel, ALL_CHANNELS):
-                distributions[ch, SCORE_KEY, month][score] += n
-                volumes[ch, month][3] += n
-                volumes[ch, month][4] += invited
-        elif tag == 1:  # answers: channel, month, question key, value, n
-            _, channel, month, key, value, n = row
-            for ch in (channel, ALL_CHANNELS):
-                distributions[ch, key, month][value] += n
-        else:  # contacts registered (2), imported (3), invitations sent (4): channel, month, n
-            _, channel, month, n = row
-            for ch in (channel, ALL_CHANNELS):
-                volumes[ch, month][{2: 0, 3: 1, 4: 2}[tag]] += n
-    scores = [
-        _score_row(organisation_id, channel, key, PeriodKind.MONTH, month, counts, stamp)
-        for (channel, key, month), counts in distributions.items()
-    ]
-    contacts = [
-        _contact_row(organisation_id, channel, PeriodKind.MONTH, month, figures, stamp)
-        for (channel, month), figures in volumes.items()
-    ]
-    return scores, contacts
+def _upsert(model, columns: list[str], unique: list[str], select: str, outer: list, inner: list) -> int:
+    """INSERT the rows of ``select`` (its columns in the order of ``columns``) or update them.
+    ``outer``: the values of the placeholders in the SELECT list; ``inner``: the subquery's."""
+    params = [connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in outer]
+    params += inner
+    table = model._meta.db_table
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    updates = ", ".join(
+        f"{connection.ops.quote_name(c)} = excluded.{connection.ops.quote_name(c)}" for c in columns if c not in unique
+    )
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) {select} "
+        f"ON CONFLICT ({', '.join(connection.ops.quote_name(c) for c in unique)}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
 
 
-def _score_row(organisation_id, channel, key, period, start, counts: Counter, stamp) -> ScoreRollup:
-    return ScoreRollup(
-        organisation_id=organisation_id,
-        channel=channel,
-        question_key=key,
-        period=period,
-        period_start=start,
-        n=sum(counts.values()),
-        total=sum(value * n for value, n in counts.items()),
-        total_sq=sum(value * value * n for value, n in counts.items()),
-        **{f"count_{value}": counts.get(value, 0) for value in DISTRIBUTION_VALUES},
-        computed_at=stamp,
+def _from(queryset, columns: list[str], group_by: str = "") -> tuple[str, list]:
+    """SELECT ``columns`` FROM the queryset's SQL (WHERE 1 = 1 keeps SQLite's upsert parser happy)."""
+    sql, params = queryset.query.sql_with_params()
+    # Only constant column names and the ORM's own SQL are interpolated; values are parameters.
+    return f"SELECT {', '.join(columns)} FROM ({sql}) part WHERE 1 = 1 {group_by}", list(params)  # noqa: S608
+
+
+_SCORE_COLUMNS = ["organisation_id", "channel", "question_key", "period", "period_start", *_SCORE_SUMS, "computed_at"]
+_SCORE_KEYS = ["organisation_id", "channel", "question_key", "period", "period_start"]
+_CONTACT_COLUMNS = ["organisation_id", "channel", "period", "period_start", *_CONTACT_SUMS, "computed_at"]
+_CONTACT_KEYS = ["organisation_id", "channel", "period", "period_start"]
+
+
+def _answer_aggregates(field: str, invitation: str) -> dict:
+    """n, answers through an invitation, sum, sum of squares and the count per value of ``field``."""
+    return {
+        "a_n": Count("*"),
+        "a_n_invited": Count(invitation),
+        "a_total": Sum(field),
+        "a_total_sq": Sum(F(field) * F(field)),
+        **{f"a_count_{value}": Count(field, filter=Q(**{field: value})) for value in DISTRIBUTION_VALUES},
+    }
+
+
+def _sums(prefix: str, names: list[str]) -> dict:
+    return {f"{prefix}{name}": Sum(name) for name in names}
+
+
+_SUM_COLUMNS = [f"a_{name}" for name in _SCORE_SUMS]
+
+
+def _score_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    aggregates = _answer_aggregates("score", "invitation_id")
+    del aggregates["a_count_0"]  # the rapportcijfer is 1..10
+    responses = (
+        Response.objects.filter(scope.month_filter("contact_month"))
+        .order_by()
+        .values("organisation_id", "channel", "contact_month")
+        .annotate(**aggregates)
+    )
+    columns = ["organisation_id", "channel", "%s", "%s", "contact_month", *_SUM_COLUMNS, "%s"]
+    select, params = _from(responses, [("0" if c == "a_count_0" else c) for c in columns])
+    # The placeholders of the outer SELECT list come before those of the subquery in FROM.
+    result.score_rows += _upsert(
+        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [SCORE_KEY, PeriodKind.MONTH.value, stamp], params
     )
 
 
-def _contact_row(organisation_id, channel, period, start, figures: list[int], stamp) -> ContactRollup:
-    registered, imported, sent, responses, invited = figures
-    return ContactRollup(
-        organisation_id=organisation_id,
-        channel=channel,
-        period=period,
-        period_start=start,
-        contacts_registered=registered,
-        contacts_imported=imported,
-        invitations_sent=sent,
-        responses=responses,
-        invited_responses=invited,
-        computed_at=stamp,
+def _answer_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    answers = (
+        Answer.objects.filter(scope.month_filter("contact_month", "response__"), value__isnull=False)
+        .order_by()
+        .values("response__organisation_id", "response__channel", "response__contact_month", "question__key")
+        .annotate(**_answer_aggregates("value", "response__invitation_id"))
+    )
+    select, params = _from(
+        answers,
+        [
+            "response__organisation_id",
+            "response__channel",
+            "question__key",
+            "%s",
+            "response__contact_month",
+            *_SUM_COLUMNS,
+            "%s",
+        ],
+    )
+    result.score_rows += _upsert(
+        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [PeriodKind.MONTH.value, stamp], params
     )
 
 
-def _derive_years(scope: Scope, stamp: datetime) -> None:
-    """Sum the stored month rows of the years in scope into year rows, in SQL (no response is
-    read, and sums of sums are exact)."""
-    months = scope.months_of_years()
-    year = ExtractYear("period_start")
-    score_years = (
+def _all_channel_scores(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    channels = (
+        ScoreRollup.objects.filter(scope.month_filter("period_start"), period=PeriodKind.MONTH, computed_at=stamp)
+        .exclude(channel=ALL_CHANNELS)
+        .order_by()
+        .values("organisation_id", "question_key", "period_start")
+        .annotate(**_sums("a_", _SCORE_SUMS))
+    )
+    select, params = _from(
+        channels, ["organisation_id", "%s", "question_key", "%s", "period_start", *_SUM_COLUMNS, "%s"]
+    )
+    result.score_rows += _upsert(
+        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [ALL_CHANNELS, PeriodKind.MONTH.value, stamp], params
+    )
+
+
+def _contact_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    """Contacts registered, imported, invitations sent and responses per channel and month: one
+    UNION ALL of four grouped sources, summed."""
+    responses = (
+        ScoreRollup.objects.filter(
+            scope.month_filter("period_start"), period=PeriodKind.MONTH, question_key=SCORE_KEY, computed_at=stamp
+        )
+        .exclude(channel=ALL_CHANNELS)
+        .order_by()
+        .values("organisation_id", "channel", "period_start", "n", "n_invited")
+    )
+    contacts = (
+        Contact.objects.filter(scope.month_filter("contact_month"))
+        .order_by()
+        .values("organisation_id", "channel", "contact_month")
+        .annotate(a_count=Count("*"))
+    )
+    volumes = (
+        ContactVolume.objects.filter(scope.month_filter("month"))
+        .order_by()
+        .values("organisation_id", "channel", "month", "count")
+    )
+    invitations = (
+        Invitation.objects.filter(scope.moment_filter("contact_moment"))
+        .filter(Q(sent_at__isnull=False) | Q(delivery__isnull=True))
+        .order_by()
+        .values(
+            "organisation_id",
+            "channel",
+            a_month=TruncMonth("contact_moment", output_field=DateField(), tzinfo=AMSTERDAM),
+        )
+        .annotate(a_count=Count("*"))
+    )
+    parts, params = [], []
+    for queryset, month, figures in (
+        (responses, "period_start", ("0", "0", "0", "n", "n_invited")),
+        (contacts, "contact_month", ("a_count", "0", "0", "0", "0")),
+        (volumes, "month", ("0", '"count"', "0", "0", "0")),
+        (invitations, "a_month", ("0", "0", "a_count", "0", "0")),
+    ):
+        sql, part_params = queryset.query.sql_with_params()
+        named = ", ".join(f"{value} AS {name}" for value, name in zip(figures, FIGURES, strict=True))
+        parts.append(f"SELECT organisation_id, channel, {month} AS month, {named} FROM ({sql}) part")  # noqa: S608
+        params += part_params
+    select = (
+        f"SELECT organisation_id, channel, %s, month, SUM(registered), SUM(imported), SUM(sent), SUM(responses), "  # noqa: S608
+        f"SUM(invited), %s FROM ({' UNION ALL '.join(parts)}) parts WHERE 1 = 1 "
+        f"GROUP BY organisation_id, channel, month"
+    )
+    result.contact_rows += _upsert(
+        ContactRollup, _CONTACT_COLUMNS, _CONTACT_KEYS, select, [PeriodKind.MONTH.value, stamp], params
+    )
+
+
+FIGURES = ("registered", "imported", "sent", "responses", "invited")
+
+
+def _all_channel_contacts(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    channels = (
+        ContactRollup.objects.filter(scope.month_filter("period_start"), period=PeriodKind.MONTH, computed_at=stamp)
+        .exclude(channel=ALL_CHANNELS)
+        .order_by()
+        .values("organisation_id", "period_start")
+        .annotate(**_sums("a_", _CONTACT_SUMS))
+    )
+    columns = [f"a_{name}" for name in _CONTACT_SUMS]
+    select, params = _from(channels, ["organisation_id", "%s", "%s", "period_start", *columns, "%s"])
+    result.months = _upsert(
+        ContactRollup, _CONTACT_COLUMNS, _CONTACT_KEYS, select, [ALL_CHANNELS, PeriodKind.MONTH.value, stamp], params
+    )
+    result.contact_rows += result.months
+
+
+def _delete_stale_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    _delete_stale(ScoreRollup, scope, PeriodKind.MONTH, stamp)
+    _delete_stale(ContactRollup, scope, PeriodKind.MONTH, stamp)
+
+
+def _years(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    """Sum the stored month rows of the years in scope into year rows (no response is read, and
+    sums of sums are exact)."""
+    years = scope.years()
+    months = years.months_of_years()
+    year = TruncYear("period_start")
+    if connection.vendor == "postgresql":
+        year = Cast(year, DateField())
+    scores = (
         ScoreRollup.objects.filter(months, period=PeriodKind.MONTH)
-        .values_list("organisation_id", "channel", "question_key", year)
-        .annotate(*(Sum(name) for name in _SCORE_SUMS))
         .order_by()
+        .values("organisation_id", "channel", "question_key", a_year=year)
+        .annotate(**_sums("a_", _SCORE_SUMS))
     )
-    score_writer = _Writer(ScoreRollup, _SCORE_UNIQUE, _SCORE_FIELDS)
-    for organisation_id, channel, key, year_number, *sums in score_years.iterator(chunk_size=5000):
-        score_writer.add(
-            ScoreRollup(
-                organisation_id=organisation_id,
-                channel=channel,
-                question_key=key,
-                period=PeriodKind.YEAR,
-                period_start=date(year_number, 1, 1),
-                computed_at=stamp,
-                **dict(zip(_SCORE_SUMS, sums, strict=True)),
-            )
-        )
-    contact_years = (
+    select, params = _from(scores, ["organisation_id", "channel", "question_key", "%s", "a_year", *_SUM_COLUMNS, "%s"])
+    result.score_rows += _upsert(
+        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [PeriodKind.YEAR.value, stamp], params
+    )
+    contacts = (
         ContactRollup.objects.filter(months, period=PeriodKind.MONTH)
-        .values_list("organisation_id", "channel", year)
-        .annotate(*(Sum(name) for name in _CONTACT_SUMS))
         .order_by()
+        .values("organisation_id", "channel", a_year=year)
+        .annotate(**_sums("a_", _CONTACT_SUMS))
     )
-    contact_writer = _Writer(ContactRollup, _CONTACT_UNIQUE, _CONTACT_FIELDS)
-    for organisation_id, channel, year_number, *sums in contact_years.iterator(chunk_size=5000):
-        contact_writer.add(
-            ContactRollup(
-                organisation_id=organisation_id,
-                channel=channel,
-                period=PeriodKind.YEAR,
-                period_start=date(year_number, 1, 1),
-                computed_at=stamp,
-                **dict(zip(_CONTACT_SUMS, sums, strict=True)),
-            )
-        )
-    score_writer.flush()
-    contact_writer.flush()
-    _delete_stale(ScoreRollup, scope, PeriodKind.YEAR, stamp)
-    _delete_stale(ContactRollup, scope, PeriodKind.YEAR, stamp)
+    columns = [f"a_{name}" for name in _CONTACT_SUMS]
+    select, params = _from(contacts, ["organisation_id", "channel", "%s", "a_year", *columns, "%s"])
+    result.contact_rows += _upsert(
+        ContactRollup, _CONTACT_COLUMNS, _CONTACT_KEYS, select, [PeriodKind.YEAR.value, stamp], params
+    )
+    _delete_stale(ScoreRollup, years, PeriodKind.YEAR, stamp)
+    _delete_stale(ContactRollup, years, PeriodKind.YEAR, stamp)
 
 
 def _delete_stale(model, scope: Scope, period: str, stamp: datetime) -> None:
     """Rows in scope that this job did not write belong to periods without data any more."""
     model.objects.filter(scope.month_filter("period_start"), period=period).exclude(computed_at=stamp).delete()
-
-
-class _Writer:
-    """Upserts rows in batches."""
-
-    def __init__(self, model, unique_fields: list[str], update_fields: list[str]):
-        self.model, self.unique_fields, self.update_fields = model, unique_fields, update_fields
-        self.pending: list = []
-        self.written = 0
-
-    def add(self, row) -> None:
-        self.pending.append(row)
-        if len(self.pending) >= BATCH_SIZE:
-            self.flush()
-
-    def extend(self, rows: Iterable) -> None:
-        for row in rows:
-            self.add(row)
-
-    def flush(self) -> None:
-        if self.pending:
-            self.model.objects.bulk_create(
-                self.pending,
-                update_conflicts=True,
-                unique_fields=self.unique_fields,
-                update_fields=self.update_fields,
-            )
-            self.written += len(self.pending)
-            self.pending = []
 
 
 def organisation_ids_for(slugs: Iterable[str]) -> list[int]:

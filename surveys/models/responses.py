@@ -56,10 +56,9 @@ class Response(models.Model):
         ordering = ["-submitted_at"]
         indexes = [
             # Covers the rollup's GROUP BY (score and invitation included), so a month is
-            # recomputed from the index alone.
+            # recomputed from the index alone (key columns rather than INCLUDE: SQLite too).
             models.Index(
-                fields=["organisation", "contact_month", "channel"],
-                include=["score", "invitation"],
+                fields=["organisation", "contact_month", "channel", "score", "invitation"],
                 name="response_rollup_idx",
             ),
             models.Index(fields=["organisation", "-submitted_at"]),

@@ -57,6 +57,7 @@ class ScoreRollup(models.Model):
     period = models.CharField(_("periode"), max_length=5, choices=PeriodKind.choices)
     period_start = models.DateField(_("begin periode"))
     n = models.PositiveIntegerField(_("aantal antwoorden"))
+    n_invited = models.PositiveIntegerField(_("antwoorden op uitnodigingen"), default=0)
     total = models.BigIntegerField(_("som"))
     total_sq = models.BigIntegerField(_("som van kwadraten"))
     # The distribution: the number of answers per value (0 is "no" of a yes/no question), as
