@@ -28,6 +28,8 @@ class ResponseForm(forms.Form):
         self.version = version
         self.fields["score"].label = version.score_label(language)
         self.extra_questions = list(version.questions.all())
+        # Numeric scales are laid out as a grid of number buttons; other choices as a list (presentation only).
+        self.scale_fields = {"score"} | {f"q_{q.key}" for q in self.extra_questions if q.scale()}
         for question in self.extra_questions:
             self.fields[f"q_{question.key}"] = self._field_for(question, language)
         comment_label = version.comment_label(language)

@@ -264,3 +264,34 @@ def test_touch_targets_are_at_least_44_by_44_pixels(page, invitation):
     assert len(sizes) == 10 + 2 + 5 + 1 + 1
     too_small = [(text, round(w), round(h)) for text, w, h in sizes if w < 44 or h < 44]
     assert not too_small
+
+
+def test_a_choice_question_is_a_readable_list_on_a_phone(page, organisation, assert_accessible, screenshot):
+    version = services.current_version(organisation=organisation, channel="balie")
+    options = [
+        ("afspraak", "Een afspraak maken of wijzigen", "Making or changing an appointment"),
+        ("paspoort", "Paspoort, identiteitskaart of rijbewijs", "Passport, identity card or driving licence"),
+        ("verhuizing", "Een verhuizing doorgeven", "Reporting a change of address"),
+        ("anders", "Iets anders", "Something else"),
+    ]
+    version.questions.create(
+        key="onderwerp",
+        order=9,
+        kind="choice",
+        text_nl="Waar ging uw contact over?",
+        text_en="What was your contact about?",
+        choices=[{"value": value, "nl": nl, "en": en} for value, nl, en in options],
+    )
+    invitation = InvitationFactory(organisation=organisation)
+    page.goto(f"/s/{invitation.token}/")
+    group = page.get_by_role("group", name="Waar ging uw contact over?")
+    expect(group.get_by_role("radio")).to_have_count(4)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "a form with a choice question")
+
+    page.locator("label[for=id_score_5]").click()
+    group.get_by_text("Een verhuizing doorgeven").click()
+    screenshot(page, "form-choice-question")
+    page.get_by_role("button", name="Versturen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bedankt voor uw mening!")
+    assert Response.objects.get().score == 6
