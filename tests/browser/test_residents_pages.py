@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from surveys import services
+from surveys.delivery.tokens import unsubscribe_token
 from surveys.models import Response, Source
 from tests.factories import InvitationFactory, OrganisationFactory
 
@@ -298,3 +299,15 @@ def test_a_choice_question_is_a_readable_list_on_a_phone(page, organisation, ass
     page.get_by_role("button", name="Versturen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bedankt voor uw mening!")
     assert Response.objects.get().score == 6
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_unsubscribe_pages_are_accessible(page, organisation, language, assert_accessible):
+    token = unsubscribe_token(organisation.pk, "ab" * 32)
+    page.goto(f"/afmelden/{token}/?lang={language}")
+    assert_accessible(page, f"the unsubscribe page ({language})")
+    page.locator("button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("U bent afgemeld" if language == "nl" else re.compile("unsubscribed"))
+    assert_accessible(page, f"the unsubscribed page ({language})")
+    page.goto(f"/afmelden/{token}x/")
+    assert_accessible(page, f"the invalid unsubscribe link page ({language})")
