@@ -17,6 +17,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from .bulk import insert_rows
 from .defaults import COMMENT_LABEL, EXTRA_QUESTIONS, INTRO, SCORE_LABEL
 from .delivery.addresses import InvalidRecipient, address_hash, normalise_recipient
 from .delivery.gateways import PermanentGatewayError, TransientGatewayError
@@ -583,7 +584,7 @@ def _register_batch(organisation: Organisation, items: list[_Item], now: datetim
                 created_at=now,
                 expires_at=valid_until,
             )
-    Invitation.objects.bulk_create(invitations.values())
+    insert_rows(list(invitations.values()))  # bulk_create() with less Python per row (surveys/bulk.py)
     deliveries = {
         item.index: Delivery(
             invitation=invitations[item.index],
@@ -609,7 +610,7 @@ def _register_batch(organisation: Organisation, items: list[_Item], now: datetim
         )
         for item in new
     }
-    Contact.objects.bulk_create(contacts.values())
+    insert_rows(list(contacts.values()))
     # Contact counts (and invitations the caller delivers) belong in the rollups of these months.
     for month in sorted({contact.contact_month for contact in contacts.values()}):
         mark_month_dirty(organisation_id=organisation.pk, month=month)
