@@ -67,11 +67,17 @@ class Scope:
     since: date | None = None
 
     def _per_organisation(self, make, prefix: str = "") -> Q:
+        """The organisations in scope, each with ``make(months)`` for its months. Organisations
+        with the same months share one term (usually all of them: the current month), so the
+        condition stays a few ``= ANY(...)`` terms instead of one per organisation."""
         q = Q()
         if self.months is not None:
+            by_months: dict[frozenset[date], list[int]] = defaultdict(list)
+            for organisation_id, months in self.months.items():
+                by_months[frozenset(months)].append(organisation_id)
             any_of = Q(pk__in=[])  # matches nothing when there are no months
-            for organisation_id, months in sorted(self.months.items()):
-                any_of |= Q(**{f"{prefix}organisation_id": organisation_id}) & make(sorted(months))
+            for months, organisation_ids in sorted(by_months.items(), key=lambda item: sorted(item[0])):
+                any_of |= Q(**{f"{prefix}organisation_id__in": sorted(organisation_ids)}) & make(sorted(months))
             return any_of
         if self.organisation_ids is not None:
             q &= Q(**{f"{prefix}organisation_id__in": self.organisation_ids})
@@ -280,67 +286,46 @@ def rollup_full(*, organisation_ids: list[int] | None = None, since: date | None
 
 # --- recomputing ---------------------------------------------------------------------------------
 #
-# Each step is one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE (as zulip's counts do):
-# the SELECT is an ORM queryset, the rows never travel through Python, so the cost is that of the
-# GROUP BY itself and memory stays flat however many responses there are. Every row written gets
-# this job's ``computed_at``; rows in scope without it belong to periods without data any more.
+# As zulip's counts do, in SQL: each source is one GROUP BY whose result goes into a temporary
+# table (the SELECT is an ORM queryset; the rows never travel through Python, so memory stays
+# flat however many responses there are). The "all channels" rows and the years are sums of
+# those rows. Each temporary table is then synced into its rollup table: an upsert that only
+# rewrites rows whose figures changed, and a delete of rows in scope that have no data any more.
+
+_SCORE_KEYS = ["organisation_id", "channel", "question_key", "period", "period_start"]
+_CONTACT_KEYS = ["organisation_id", "channel", "period", "period_start"]
+_MONTHS = "kto_rollup_months"
+_CONTACT_MONTHS = "kto_rollup_contact_months"
+_YEARS = "kto_rollup_years"
+_CONTACT_YEARS = "kto_rollup_contact_years"
 
 
 def _recompute(scope: Scope, progress=None) -> RollupResult:
     stamp = timezone.now()
     result = RollupResult()
-    steps = [
-        _score_months,
-        _answer_months,
-        _all_channel_scores,
-        _contact_months,
-        _all_channel_contacts,
-        _delete_stale_months,
-        _years,
-    ]
+    steps = [_score_months, _contact_months, _years]
     for step in progress(steps) if progress else steps:
         step(scope, stamp, result)
-    result.organisations = (
-        ContactRollup.objects.filter(
-            scope.month_filter("period_start"), period=PeriodKind.MONTH, channel=ALL_CHANNELS, computed_at=stamp
-        )
-        .values("organisation_id")
-        .distinct()
-        .count()
-    )
+    # On an error the transaction is rolled back, and the temporary tables with it.
+    for name in (_MONTHS, _CONTACT_MONTHS, _YEARS, _CONTACT_YEARS):
+        _execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
-def _upsert(model, columns: list[str], unique: list[str], select: str, outer: list, inner: list) -> int:
-    """INSERT the rows of ``select`` (its columns in the order of ``columns``) or update them.
-    ``outer``: the values of the placeholders in the SELECT list; ``inner``: the subquery's."""
-    params = [connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in outer]
-    params += inner
-    table = model._meta.db_table
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    updates = ", ".join(
-        f"{connection.ops.quote_name(c)} = excluded.{connection.ops.quote_name(c)}" for c in columns if c not in unique
-    )
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) {select} "
-        f"ON CONFLICT ({', '.join(connection.ops.quote_name(c) for c in unique)}) DO UPDATE SET {updates}"
-    )
+def _execute(sql: str, params=()) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, list(params))
         return max(cursor.rowcount, 0)
 
 
-def _from(queryset, columns: list[str], group_by: str = "") -> tuple[str, list]:
-    """SELECT ``columns`` FROM the queryset's SQL (WHERE 1 = 1 keeps SQLite's upsert parser happy)."""
+def _create_temp(name: str, select: str, params: list) -> None:
+    _execute(f"DROP TABLE IF EXISTS {name}")
+    _execute(f"CREATE TEMPORARY TABLE {name} AS {select}", params)
+
+
+def _sql(queryset) -> tuple[str, list]:
     sql, params = queryset.query.sql_with_params()
-    # Only constant column names and the ORM's own SQL are interpolated; values are parameters.
-    return f"SELECT {', '.join(columns)} FROM ({sql}) part WHERE 1 = 1 {group_by}", list(params)  # noqa: S608
-
-
-_SCORE_COLUMNS = ["organisation_id", "channel", "question_key", "period", "period_start", *_SCORE_SUMS, "computed_at"]
-_SCORE_KEYS = ["organisation_id", "channel", "question_key", "period", "period_start"]
-_CONTACT_COLUMNS = ["organisation_id", "channel", "period", "period_start", *_CONTACT_SUMS, "computed_at"]
-_CONTACT_KEYS = ["organisation_id", "channel", "period", "period_start"]
+    return sql, list(params)
 
 
 def _answer_aggregates(field: str, invitation: str) -> dict:
@@ -354,14 +339,22 @@ def _answer_aggregates(field: str, invitation: str) -> dict:
     }
 
 
-def _sums(prefix: str, names: list[str]) -> dict:
+def _sums(names: list[str], prefix: str = "a_") -> dict:
     return {f"{prefix}{name}": Sum(name) for name in names}
 
 
-_SUM_COLUMNS = [f"a_{name}" for name in _SCORE_SUMS]
+def _named(names: list[str], prefix: str = "a_", values: dict | None = None) -> str:
+    """``a_n AS n, a_total AS total, ...`` (or a constant from ``values``)."""
+    values = values or {}
+    return ", ".join(f"{values.get(name, prefix + name)} AS {name}" for name in names)
+
+
+def _summed(names: list[str]) -> str:
+    return ", ".join(f"SUM({name}) AS {name}" for name in names)
 
 
 def _score_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    """The rapportcijfer (responses) and the extra questions (answers) per channel and month."""
     aggregates = _answer_aggregates("score", "invitation_id")
     del aggregates["a_count_0"]  # the rapportcijfer is 1..10
     responses = (
@@ -370,65 +363,33 @@ def _score_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
         .values("organisation_id", "channel", "contact_month")
         .annotate(**aggregates)
     )
-    columns = ["organisation_id", "channel", "%s", "%s", "contact_month", *_SUM_COLUMNS, "%s"]
-    select, params = _from(responses, [("0" if c == "a_count_0" else c) for c in columns])
-    # The placeholders of the outer SELECT list come before those of the subquery in FROM.
-    result.score_rows += _upsert(
-        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [SCORE_KEY, PeriodKind.MONTH.value, stamp], params
-    )
-
-
-def _answer_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
     answers = (
         Answer.objects.filter(scope.month_filter("contact_month", "response__"), value__isnull=False)
         .order_by()
         .values("response__organisation_id", "response__channel", "response__contact_month", "question__key")
         .annotate(**_answer_aggregates("value", "response__invitation_id"))
     )
-    select, params = _from(
-        answers,
-        [
-            "response__organisation_id",
-            "response__channel",
-            "question__key",
-            "%s",
-            "response__contact_month",
-            *_SUM_COLUMNS,
-            "%s",
-        ],
+    responses_sql, responses_params = _sql(responses)
+    answers_sql, answers_params = _sql(answers)
+    # Only constant names and the ORM's own SQL are interpolated; values are parameters.
+    select = (
+        f"SELECT organisation_id, channel, CAST(%s AS VARCHAR(50)) AS question_key, contact_month AS period_start, "  # noqa: S608
+        f"{_named(_SCORE_SUMS, values={'count_0': '0'})} FROM ({responses_sql}) responses "
+        f"UNION ALL SELECT response__organisation_id, response__channel, question__key, response__contact_month, "
+        f"{_named(_SCORE_SUMS)} FROM ({answers_sql}) answers"
     )
-    result.score_rows += _upsert(
-        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [PeriodKind.MONTH.value, stamp], params
+    _create_temp(_MONTHS, select, [SCORE_KEY, *responses_params, *answers_params])
+    _execute(
+        f"INSERT INTO {_MONTHS} SELECT organisation_id, %s, question_key, period_start, {_summed(_SCORE_SUMS)} "  # noqa: S608
+        f"FROM {_MONTHS} GROUP BY organisation_id, question_key, period_start",
+        [ALL_CHANNELS],
     )
-
-
-def _all_channel_scores(scope: Scope, stamp: datetime, result: RollupResult) -> None:
-    channels = (
-        ScoreRollup.objects.filter(scope.month_filter("period_start"), period=PeriodKind.MONTH, computed_at=stamp)
-        .exclude(channel=ALL_CHANNELS)
-        .order_by()
-        .values("organisation_id", "question_key", "period_start")
-        .annotate(**_sums("a_", _SCORE_SUMS))
-    )
-    select, params = _from(
-        channels, ["organisation_id", "%s", "question_key", "%s", "period_start", *_SUM_COLUMNS, "%s"]
-    )
-    result.score_rows += _upsert(
-        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [ALL_CHANNELS, PeriodKind.MONTH.value, stamp], params
-    )
+    result.score_rows += _sync(ScoreRollup, _SCORE_KEYS, _SCORE_SUMS, _MONTHS, PeriodKind.MONTH, scope, stamp)
 
 
 def _contact_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
     """Contacts registered, imported, invitations sent and responses per channel and month: one
     UNION ALL of four grouped sources, summed."""
-    responses = (
-        ScoreRollup.objects.filter(
-            scope.month_filter("period_start"), period=PeriodKind.MONTH, question_key=SCORE_KEY, computed_at=stamp
-        )
-        .exclude(channel=ALL_CHANNELS)
-        .order_by()
-        .values("organisation_id", "channel", "period_start", "n", "n_invited")
-    )
     contacts = (
         Contact.objects.filter(scope.month_filter("contact_month"))
         .order_by()
@@ -451,49 +412,42 @@ def _contact_months(scope: Scope, stamp: datetime, result: RollupResult) -> None
         )
         .annotate(a_count=Count("*"))
     )
-    parts, params = [], []
+    names = _CONTACT_SUMS
+    parts = [
+        (
+            f"SELECT organisation_id, channel, period_start, 0 AS {names[0]}, 0 AS {names[1]}, 0 AS {names[2]}, "  # noqa: S608
+            f"n AS {names[3]}, n_invited AS {names[4]} FROM {_MONTHS} WHERE question_key = %s AND channel <> %s",
+            [SCORE_KEY, ALL_CHANNELS],
+        )
+    ]
     for queryset, month, figures in (
-        (responses, "period_start", ("0", "0", "0", "n", "n_invited")),
         (contacts, "contact_month", ("a_count", "0", "0", "0", "0")),
         (volumes, "month", ("0", '"count"', "0", "0", "0")),
         (invitations, "a_month", ("0", "0", "a_count", "0", "0")),
     ):
-        sql, part_params = queryset.query.sql_with_params()
-        named = ", ".join(f"{value} AS {name}" for value, name in zip(figures, FIGURES, strict=True))
-        parts.append(f"SELECT organisation_id, channel, {month} AS month, {named} FROM ({sql}) part")  # noqa: S608
-        params += part_params
-    select = (
-        f"SELECT organisation_id, channel, %s, month, SUM(registered), SUM(imported), SUM(sent), SUM(responses), "  # noqa: S608
-        f"SUM(invited), %s FROM ({' UNION ALL '.join(parts)}) parts WHERE 1 = 1 "
-        f"GROUP BY organisation_id, channel, month"
+        sql, params = _sql(queryset)
+        parts.append((f"SELECT organisation_id, channel, {month}, {', '.join(figures)} FROM ({sql}) part", params))  # noqa: S608
+    union = " UNION ALL ".join(sql for sql, _ in parts)
+    _create_temp(
+        _CONTACT_MONTHS,
+        f"SELECT organisation_id, channel, period_start, {_summed(names)} FROM ({union}) parts "  # noqa: S608
+        f"GROUP BY organisation_id, channel, period_start",
+        [param for _, params in parts for param in params],
     )
-    result.contact_rows += _upsert(
-        ContactRollup, _CONTACT_COLUMNS, _CONTACT_KEYS, select, [PeriodKind.MONTH.value, stamp], params
+    _execute(
+        f"INSERT INTO {_CONTACT_MONTHS} SELECT organisation_id, %s, period_start, {_summed(names)} "  # noqa: S608
+        f"FROM {_CONTACT_MONTHS} GROUP BY organisation_id, period_start",
+        [ALL_CHANNELS],
     )
-
-
-FIGURES = ("registered", "imported", "sent", "responses", "invited")
-
-
-def _all_channel_contacts(scope: Scope, stamp: datetime, result: RollupResult) -> None:
-    channels = (
-        ContactRollup.objects.filter(scope.month_filter("period_start"), period=PeriodKind.MONTH, computed_at=stamp)
-        .exclude(channel=ALL_CHANNELS)
-        .order_by()
-        .values("organisation_id", "period_start")
-        .annotate(**_sums("a_", _CONTACT_SUMS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COUNT(DISTINCT organisation_id) FROM {_CONTACT_MONTHS} WHERE channel = %s",  # noqa: S608
+            [ALL_CHANNELS],
+        )
+        result.months, result.organisations = cursor.fetchone()
+    result.contact_rows += _sync(
+        ContactRollup, _CONTACT_KEYS, _CONTACT_SUMS, _CONTACT_MONTHS, PeriodKind.MONTH, scope, stamp
     )
-    columns = [f"a_{name}" for name in _CONTACT_SUMS]
-    select, params = _from(channels, ["organisation_id", "%s", "%s", "period_start", *columns, "%s"])
-    result.months = _upsert(
-        ContactRollup, _CONTACT_COLUMNS, _CONTACT_KEYS, select, [ALL_CHANNELS, PeriodKind.MONTH.value, stamp], params
-    )
-    result.contact_rows += result.months
-
-
-def _delete_stale_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
-    _delete_stale(ScoreRollup, scope, PeriodKind.MONTH, stamp)
-    _delete_stale(ContactRollup, scope, PeriodKind.MONTH, stamp)
 
 
 def _years(scope: Scope, stamp: datetime, result: RollupResult) -> None:
@@ -508,30 +462,55 @@ def _years(scope: Scope, stamp: datetime, result: RollupResult) -> None:
         ScoreRollup.objects.filter(months, period=PeriodKind.MONTH)
         .order_by()
         .values("organisation_id", "channel", "question_key", a_year=year)
-        .annotate(**_sums("a_", _SCORE_SUMS))
+        .annotate(**_sums(_SCORE_SUMS))
     )
-    select, params = _from(scores, ["organisation_id", "channel", "question_key", "%s", "a_year", *_SUM_COLUMNS, "%s"])
-    result.score_rows += _upsert(
-        ScoreRollup, _SCORE_COLUMNS, _SCORE_KEYS, select, [PeriodKind.YEAR.value, stamp], params
+    sql, params = _sql(scores)
+    _create_temp(
+        _YEARS,
+        f"SELECT organisation_id, channel, question_key, a_year AS period_start, {_named(_SCORE_SUMS)} FROM ({sql}) y",  # noqa: S608
+        params,
     )
+    result.score_rows += _sync(ScoreRollup, _SCORE_KEYS, _SCORE_SUMS, _YEARS, PeriodKind.YEAR, years, stamp)
     contacts = (
         ContactRollup.objects.filter(months, period=PeriodKind.MONTH)
         .order_by()
         .values("organisation_id", "channel", a_year=year)
-        .annotate(**_sums("a_", _CONTACT_SUMS))
+        .annotate(**_sums(_CONTACT_SUMS))
     )
-    columns = [f"a_{name}" for name in _CONTACT_SUMS]
-    select, params = _from(contacts, ["organisation_id", "channel", "%s", "a_year", *columns, "%s"])
-    result.contact_rows += _upsert(
-        ContactRollup, _CONTACT_COLUMNS, _CONTACT_KEYS, select, [PeriodKind.YEAR.value, stamp], params
+    sql, params = _sql(contacts)
+    _create_temp(
+        _CONTACT_YEARS,
+        f"SELECT organisation_id, channel, a_year AS period_start, {_named(_CONTACT_SUMS)} FROM ({sql}) y",  # noqa: S608
+        params,
     )
-    _delete_stale(ScoreRollup, years, PeriodKind.YEAR, stamp)
-    _delete_stale(ContactRollup, years, PeriodKind.YEAR, stamp)
+    result.contact_rows += _sync(
+        ContactRollup, _CONTACT_KEYS, _CONTACT_SUMS, _CONTACT_YEARS, PeriodKind.YEAR, years, stamp
+    )
 
 
-def _delete_stale(model, scope: Scope, period: str, stamp: datetime) -> None:
-    """Rows in scope that this job did not write belong to periods without data any more."""
-    model.objects.filter(scope.month_filter("period_start"), period=period).exclude(computed_at=stamp).delete()
+def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, scope: Scope, stamp: datetime) -> int:
+    """Make the rows of ``model`` in scope for ``period`` equal to those of the temporary table:
+    upsert what changed (unchanged rows are not rewritten), delete what has no data any more.
+    Returns the number of rows written."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    selected = [("%s" if key == "period" else key) for key in keys]
+    changed = " OR ".join(f"{table}.{name} <> excluded.{name}" for name in figures)
+    written = _execute(
+        f"INSERT INTO {table} ({', '.join(keys + figures)}, computed_at) "  # noqa: S608
+        f"SELECT {', '.join(selected + figures)}, %s FROM {temp} WHERE 1 = 1 "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        f"{', '.join(f'{name} = excluded.{name}' for name in figures)}, computed_at = excluded.computed_at "
+        f"WHERE {changed}",
+        [period, connection.ops.adapt_datetimefield_value(stamp)],
+    )
+    in_scope, params = _sql(model.objects.filter(scope.month_filter("period_start"), period=period).values("pk"))
+    matches = " AND ".join(f"t.{key} = {table}.{key}" for key in keys if key != "period")
+    _execute(
+        f"DELETE FROM {table} WHERE id IN ({in_scope}) "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE {matches})",
+        params,
+    )
+    return written
 
 
 def organisation_ids_for(slugs: Iterable[str]) -> list[int]:

@@ -51,9 +51,13 @@ class ScoreRollup(models.Model):
     """The answers to one question (the rapportcijfer or an extra scale / yes-no question) in one
     period. ``distribution`` maps each answered value ("1".."10") to its number of answers."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="score_rollups")
+    # Derived data, rewritten wholesale by every full rollup: no per-row foreign-key check and no
+    # index besides the unique one (which starts with the organisation).
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="score_rollups", db_index=False, db_constraint=False
+    )
     channel = models.CharField(_("kanaal"), max_length=20, choices=ROLLUP_CHANNEL_CHOICES)
-    question_key = models.SlugField(_("vraag"), max_length=50, default=SCORE_KEY)
+    question_key = models.SlugField(_("vraag"), max_length=50, default=SCORE_KEY, db_index=False)
     period = models.CharField(_("periode"), max_length=5, choices=PeriodKind.choices)
     period_start = models.DateField(_("begin periode"))
     n = models.PositiveIntegerField(_("aantal antwoorden"))
@@ -118,7 +122,9 @@ class ContactRollup(models.Model):
     """Contact volumes and response in one period: contacts registered through the API,
     contacts imported from the organisation's own systems, invitations sent, responses."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contact_rollups")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contact_rollups", db_index=False, db_constraint=False
+    )
     channel = models.CharField(_("kanaal"), max_length=20, choices=ROLLUP_CHANNEL_CHOICES)
     period = models.CharField(_("periode"), max_length=5, choices=PeriodKind.choices)
     period_start = models.DateField(_("begin periode"))
