@@ -489,25 +489,32 @@ def _years(scope: Scope, stamp: datetime, result: RollupResult) -> None:
 
 
 def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, scope: Scope, stamp: datetime) -> int:
-    """Make the rows of ``model`` in scope for ``period`` equal to those of the temporary table:
-    upsert what changed (unchanged rows are not rewritten), delete what has no data any more.
-    Returns the number of rows written."""
+    """Make the rows of ``model`` in scope for ``period`` equal to those of the temporary table,
+    set-based: update the rows whose figures changed (unchanged rows are not rewritten), insert
+    the new ones, delete those without data any more. Returns the number of rows written.
+    (No concurrent job writes these rows: the organisations are locked.)"""
     table = connection.ops.quote_name(model._meta.db_table)
-    selected = [("%s" if key == "period" else key) for key in keys]
-    changed = " OR ".join(f"{table}.{name} <> excluded.{name}" for name in figures)
+    stamp = connection.ops.adapt_datetimefield_value(stamp)
+    match = " AND ".join([*(f"{table}.{key} = t.{key}" for key in keys if key != "period"), f"{table}.period = %s"])
+    changed = " OR ".join(f"{table}.{name} <> t.{name}" for name in figures)
+    # Only constant names and the ORM's own SQL are interpolated; values are parameters.
     written = _execute(
-        f"INSERT INTO {table} ({', '.join(keys + figures)}, computed_at) "  # noqa: S608
-        f"SELECT {', '.join(selected + figures)}, %s FROM {temp} WHERE 1 = 1 "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-        f"{', '.join(f'{name} = excluded.{name}' for name in figures)}, computed_at = excluded.computed_at "
-        f"WHERE {changed}",
-        [period, connection.ops.adapt_datetimefield_value(stamp)],
+        f"UPDATE {table} SET {', '.join(f'{name} = t.{name}' for name in figures)}, computed_at = %s "  # noqa: S608
+        f"FROM {temp} t WHERE {match} AND ({changed})",
+        [stamp, period],
     )
-    in_scope, params = _sql(model.objects.filter(scope.month_filter("period_start"), period=period).values("pk"))
+    selected = [("%s" if key == "period" else f"t.{key}") for key in keys]
+    written += _execute(
+        f"INSERT INTO {table} ({', '.join(keys + figures)}, computed_at) "  # noqa: S608
+        f"SELECT {', '.join(selected + [f't.{name}' for name in figures])}, %s FROM {temp} t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})",
+        [period, stamp, period],
+    )
+    queryset = model.objects.filter(scope.month_filter("period_start"), period=period)
+    where, params = queryset.query.get_compiler(connection=connection).compile(queryset.query.where)
     matches = " AND ".join(f"t.{key} = {table}.{key}" for key in keys if key != "period")
     _execute(
-        f"DELETE FROM {table} WHERE id IN ({in_scope}) "  # noqa: S608
-        f"AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE {matches})",
+        f"DELETE FROM {table} WHERE {where} AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE {matches})",  # noqa: S608
         params,
     )
     return written
