@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -479,3 +479,37 @@ def test_numbers_are_formatted_the_dutch_way_in_dutch_and_the_english_way_in_eng
         assert format_percent(0.13) == "13%"
         assert format_count(538000) == "538,000"
         assert format_difference(0.25) == "+0.3"
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_rollup_command_runs_the_incremental_pass_and_a_full_recompute(organisation, capsys):
+    respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
+    respond(organisation, 6, datetime(2018, 5, 10, tzinfo=AMSTERDAM))
+    call_command("rollup", no_progress=True)
+    assert "Rolled up 1 organisation(s), 2 month(s)" in capsys.readouterr().out
+    assert not RollupDirtyMonth.objects.exists()
+    ScoreRollup.objects.all().delete()
+    ContactRollup.objects.all().delete()
+    call_command("rollup", full=True, organisation=organisation.slug, since="2018-04", no_progress=True)
+    assert list(figures(organisation)) == [date(2018, 5, 1)]  # March is before --from
+    # Its year is derived from the stored months only: March's rows were deleted above.
+    assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == 1
+    call_command("rollup", full=True, no_progress=True)
+    assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"full": True, "since": "2018-13"}, "--from expects a month as YYYY-MM"),
+        ({"since": "2018-01"}, "--from only goes with --full"),
+        ({"organisation": "nergens"}, "Unknown organisation"),
+    ],
+)
+@pytest.mark.django_db
+def test_the_rollup_command_explains_bad_options(options, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("rollup", no_progress=True, **options)
