@@ -105,15 +105,22 @@ def _register(organisation, items: list[dict]) -> list[services.ContactResult]:
 
 
 def contact_answers(results: Iterable[services.ContactResult]) -> list[dict]:
-    """The answers for ``results``, in order, with one query for all their deliveries."""
+    """The answers for ``results``, in order, with at most one query for all their deliveries
+    (none when every invitation was just created without one: the caller delivers those)."""
     results = list(results)
-    invitation_ids = [r.invitation.pk for r in results if r.invitation is not None]
-    deliveries = {
-        invitation_id: {"method": method, "status": delivery_status}
-        for invitation_id, method, delivery_status in Delivery.objects.filter(
-            invitation_id__in=invitation_ids
-        ).values_list("invitation_id", "method", "status")
-    }
+    invitation_ids = [
+        r.invitation.pk
+        for r in results
+        if r.invitation is not None and (not r.created or getattr(r, "delivery", None) is not None)
+    ]
+    deliveries = {}
+    if invitation_ids:
+        deliveries = {
+            invitation_id: {"method": method, "status": delivery_status}
+            for invitation_id, method, delivery_status in Delivery.objects.filter(
+                invitation_id__in=invitation_ids
+            ).values_list("invitation_id", "method", "status")
+        }
     return [_contact_answer(result, deliveries) for result in results]
 
 
