@@ -256,7 +256,7 @@ def rollup_organisations(organisation_ids: list[int]) -> RollupResult:
 
 
 def rollup_incremental(
-    *, organisation_ids: Iterable[int] | None = None, batch_size: int = 100, progress=None
+    *, organisation_ids: Iterable[int] | None = None, batch_size: int = 500, progress=None
 ) -> RollupResult:
     """The incremental pass in this process: the organisations with dirty months, up to
     ``batch_size`` organisations per job (the Celery pass runs one job per organisation)."""
