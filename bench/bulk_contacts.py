@@ -172,8 +172,10 @@ def run_api(key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
     return elapsed, registered.value
 
 
-def run_copy(organisation, count: int) -> float:
-    """The same number of rows, as COPY writes them: no validation, no rules, no answer."""
+def run_copy(organisation, count: int, rounds: int = 3) -> float:
+    """The same number of rows, as COPY writes them: no validation, no rules, no answer. The
+    best of ``rounds`` (each in its own transaction, removed afterwards), so that a moment of
+    load on the machine makes the ratio stricter, never kinder."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -182,34 +184,29 @@ def run_copy(organisation, count: int) -> float:
 
     start = timezone.now() - timedelta(days=30)
     now = timezone.now()
-    rows = []
-    for n in range(count):
-        moment = start + timedelta(seconds=20 * n)
-        rows.append(
-            (
-                organisation.pk,
-                CHANNELS[n % len(CHANNELS)],
-                moment,
-                local_month(moment),
-                f"copy-{n}",
-                "nl",
-                "invited",
-                now,
-            )
-        )
     columns = "organisation_id, channel, contact_moment, contact_month, reference, language, outcome, created_at"
-    started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {Contact._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    elapsed = time.perf_counter() - started
-    Contact.objects.filter(organisation=organisation, reference__startswith="copy-").delete()
-    return elapsed
+    best = float("inf")
+    for round_ in range(rounds):
+        rows = []
+        for n in range(count):
+            moment = start + timedelta(seconds=20 * n)
+            channel = CHANNELS[n % len(CHANNELS)]
+            rows.append(
+                (organisation.pk, channel, moment, local_month(moment), f"copy-{round_}-{n}", "nl", "invited", now)
+            )
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {Contact._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        best = min(best, time.perf_counter() - started)
+        Contact.objects.filter(organisation=organisation, reference__startswith="copy-").delete()
+    return best
 
 
 def main() -> None:
     args = parse_args()
+    load = os.getloadavg()
     ensure_database(args.database_url)
     setup_django(args.database_url)
     from django.db import connection
@@ -223,11 +220,12 @@ def main() -> None:
 
     invited = Invitation.objects.filter(organisation=organisation).count()
     api_rate, copy_rate = registered / api_seconds, args.contacts / copy_seconds
-    print(f"PostgreSQL {connection.pg_version // 10000}, database {connection.settings_dict['NAME']}")
+    print(f"PostgreSQL {connection.pg_version // 10000}, database {connection.settings_dict['NAME']}, ", end="")
+    print(f"{os.cpu_count()} CPUs, load average at the start {load[0]:.1f}")
     print(f"bulk endpoint: {registered} contacts in {api_seconds:.1f} s = {api_rate:,.0f} contacts/s", end="")
     print(f" ({args.clients} clients)" if args.clients > 1 else " (1 client)")
     print(f"               ({invited} invitations, {Contact.objects.filter(organisation=organisation).count()} rows)")
-    print(f"COPY:          {args.contacts} rows in {copy_seconds:.2f} s = {copy_rate:,.0f} rows/s")
+    print(f"COPY:          {args.contacts} rows in {copy_seconds:.2f} s = {copy_rate:,.0f} rows/s (best of 3)")
     print(f"ratio:         {api_rate / copy_rate:.3f} (target >= 0.1)")
 
 
