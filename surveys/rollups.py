@@ -12,6 +12,7 @@ handled are removed in that same transaction, and only if they did not change me
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from .models import (
 from .models.rollups import DISTRIBUTION_FIELDS, DISTRIBUTION_VALUES
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+logger = logging.getLogger(__name__)
 # Namespace of the per-organisation advisory locks (pg_advisory_xact_lock(namespace, organisation)).
 LOCK_NAMESPACE = 0x4B544F
 
@@ -210,7 +212,12 @@ class _RollupAfterCommit:
     def __call__(self) -> None:
         from .tasks import rollup_organisation
 
-        rollup_organisation.delay(self.organisation_id)
+        try:
+            rollup_organisation.delay(self.organisation_id)
+        except Exception:
+            # The write is committed; a failing rollup must not turn the resident's answer into an
+            # error page. The month stays marked, so the next pass (or `manage.py rollup`) repairs it.
+            logger.exception("Rollup of organisation %s after commit failed", self.organisation_id)
 
 
 def rollup_after_commit(organisation_id: int) -> None:
