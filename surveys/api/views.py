@@ -14,7 +14,15 @@ from rest_framework.views import APIView
 
 from surveys import services
 from surveys.links import invitation_url, one_click_urls
-from surveys.models import Contact, ContactOutcome, Delivery, OrganisationChannel, Response, Source
+from surveys.models import (
+    Contact,
+    ContactOutcome,
+    Delivery,
+    InvitationStatus,
+    OrganisationChannel,
+    Response,
+    Source,
+)
 
 from . import examples
 from .exceptions import Conflict
@@ -129,6 +137,16 @@ def _iso(moment) -> str:
     return moment.astimezone(services.AMSTERDAM).isoformat()
 
 
+def _status(invitation) -> str:
+    # An unanswered invitation past its expiry is expired, also before the periodic task says so.
+    if invitation.status in _OPEN and invitation.is_expired():
+        return InvitationStatus.EXPIRED
+    return invitation.status
+
+
+_OPEN = (InvitationStatus.CREATED, InvitationStatus.SENT, InvitationStatus.OPENED, InvitationStatus.FAILED)
+
+
 def _contact_answer(result: services.ContactResult, deliveries: dict) -> dict:
     contact, invitation = result.contact, result.invitation
     invited = result.invited and invitation is not None
@@ -145,7 +163,7 @@ def _contact_answer(result: services.ContactResult, deliveries: dict) -> dict:
     if invited:
         token = result.token if result.created else None
         answer["invitation"] = {
-            "status": invitation.status,
+            "status": _status(invitation),
             "expires_at": _iso(invitation.expires_at),
             "url": invitation_url(token, invitation.language) if token else None,
             "one_click_urls": (

@@ -182,3 +182,12 @@ def test_the_same_reference_in_another_organisation_is_another_contact(api, othe
     theirs = other_api.post(URL, contact())
     assert theirs.status_code == 201
     assert theirs.json()["id"] != mine["id"]
+
+
+@pytest.mark.django_db
+def test_an_invitation_past_its_expiry_is_reported_expired(api):
+    created = api.post(URL, contact()).json()
+    Invitation.objects.update(
+        expires_at=timezone.now() - timedelta(seconds=1), created_at=timezone.now() - timedelta(days=15)
+    )
+    assert api.get(f"{URL}{created['id']}/").json()["invitation"]["status"] == "expired"
