@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys import demo, rollups
+from surveys import demo
 
 
 class Command(BaseCommand):
@@ -35,7 +35,6 @@ class Command(BaseCommand):
         if not 0 < scale <= 10:
             raise CommandError("--scale must be greater than 0 and at most 10.")
         result = demo.seed_demo(scale=scale, progress_bar=False if no_progress else None)
-        rollups.rollup_incremental()  # figures at once, also when a worker (not eager Celery) would do it
         self.report(result)
 
     def report(self, result: demo.SeedResult) -> None:
