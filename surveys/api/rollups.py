@@ -113,11 +113,11 @@ class FigureSerializer(_FigureFields):
 
 
 class RollupListSerializer(serializers.Serializer):
-    period = serializers.ChoiceField(choices=PeriodKind.choices)
-    question = serializers.CharField()
+    period = serializers.ChoiceField(choices=PeriodKind.choices, help_text=_("Maand- of jaarcijfers, zoals gevraagd."))
+    question = serializers.CharField(help_text=_("De vraag waarover de cijfers gaan, zoals gevraagd."))
     min_responses = serializers.IntegerField(help_text=_("Onder dit aantal antwoorden is een cijfer indicatief."))
     significance_alpha = serializers.FloatField(help_text=_("Drempel voor significantie."))
-    results = FigureSerializer(many=True)
+    results = FigureSerializer(many=True, help_text=_("De cijfers per periode en kanaal."))
 
 
 EXAMPLE = OpenApiExample(
