@@ -37,6 +37,8 @@ browser:
 messages: install
 	$(MANAGE) compilemessages --ignore='.venv' -v0
 
+# Links printed by seed_demo and sent in invitations point at the port actually served.
+run: export KTO_BASE_URL ?= http://$(HOST):$(PORT)
 run: install messages
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
