@@ -104,3 +104,21 @@ def test_the_endpoint_is_documented(client):
     schema = client.get("/api/schema/?format=json").json()
     operation = schema["paths"]["/api/v1/rollups/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"period", "channel", "from", "to"}
+
+
+@pytest.mark.django_db
+def test_the_figures_of_an_extra_question(api, organisation):
+    for friendliness in (3, 4, 5, 5):
+        services.submit_response(
+            organisation=organisation,
+            channel=Channel.BALIE,
+            score=8,
+            source=Source.OPEN,
+            contact_moment=datetime(2018, 6, 1, 12, tzinfo=AMSTERDAM),
+            answers={"vriendelijkheid": friendliness},
+        )
+    rollups.rollup_incremental()
+    body = api.get(f"{URL}?period=year&channel=balie&question=vriendelijkheid").json()
+    [year] = body["results"]
+    assert body["question"] == "vriendelijkheid"
+    assert (year["n"], year["mean"], year["distribution"]) == (4, 4.25, {"3": 1, "4": 1, "5": 2})
