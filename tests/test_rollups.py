@@ -300,6 +300,27 @@ def test_a_month_marked_again_during_a_rollup_stays_marked(organisation):
 
 
 @pytest.mark.django_db
+def test_a_job_that_dies_halfway_leaves_no_half_written_period(organisation, monkeypatch):
+    respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
+    rollups.rollup_incremental()
+    before = rollup_rows()
+    respond(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
+
+    def killed(*args):
+        raise SystemExit("worker killed")  # after the months were written, before the years
+
+    monkeypatch.setattr(rollups, "_years", killed)
+    with pytest.raises(SystemExit):
+        rollups.rollup_incremental()
+    assert rollup_rows() == before  # the month rows written before the crash were rolled back
+    assert RollupDirtyMonth.objects.filter(month=date(2018, 3, 1)).exists()
+    monkeypatch.undo()
+    rollups.rollup_incremental()  # the next run repairs it
+    assert figures(organisation)[date(2018, 3, 1)].n == 2
+    assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == 2
+
+
+@pytest.mark.django_db
 def test_running_a_pass_twice_gives_the_same_rows(organisation):
     for score in (3, 8, 10):
         respond(organisation, score, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
