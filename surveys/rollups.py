@@ -505,10 +505,13 @@ def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, sc
     match = " AND ".join([*(f"{table}.{key} = t.{key}" for key in keys if key != "period"), f"{table}.period = %s"])
     changed = " OR ".join(f"{table}.{name} <> t.{name}" for name in figures)
     # Only constant names and the ORM's own SQL are interpolated; values are parameters.
+    # The rows in scope (the scope's conditions let the planner use the unique index).
+    queryset = model.objects.filter(scope.month_filter("period_start"), period=period)
+    in_scope, scope_params = queryset.query.get_compiler(connection=connection).compile(queryset.query.where)
     written = _execute(
         f"UPDATE {table} SET {', '.join(f'{name} = t.{name}' for name in figures)}, computed_at = %s "  # noqa: S608
-        f"FROM {temp} t WHERE {match} AND ({changed})",
-        [stamp, period],
+        f"FROM {temp} t WHERE {in_scope} AND {match} AND ({changed})",
+        [stamp, *scope_params, period],
     )
     selected = [("%s" if key == "period" else f"t.{key}") for key in keys]
     written += _execute(
@@ -517,12 +520,10 @@ def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, sc
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})",
         [period, stamp, period],
     )
-    queryset = model.objects.filter(scope.month_filter("period_start"), period=period)
-    where, params = queryset.query.get_compiler(connection=connection).compile(queryset.query.where)
     matches = " AND ".join(f"t.{key} = {table}.{key}" for key in keys if key != "period")
     _execute(
-        f"DELETE FROM {table} WHERE {where} AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE {matches})",  # noqa: S608
-        params,
+        f"DELETE FROM {table} WHERE {in_scope} AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE {matches})",  # noqa: S608
+        scope_params,
     )
     return written
 
