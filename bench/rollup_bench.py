@@ -238,7 +238,7 @@ def main() -> None:
     ScoreRollup.objects.all().delete()
     ContactRollup.objects.all().delete()
     RollupDirtyMonth.objects.all().delete()
-    vacuum(conn, "surveys_response")
+    vacuum(conn, "surveys_response", "surveys_scorerollup", "surveys_contactrollup")
     responses = Response.objects.count()
     print(f"{responses:,} responses, {len(organisation_ids)} organisations", file=sys.stderr)
 
