@@ -4,9 +4,9 @@
       (GROUP BY organisation, channel, date_trunc('month', contact_moment AT TIME ZONE
       'Europe/Amsterdam') with count, sum and sum of squares)          target <= 0.8
   (b) an incremental pass after 10,000 new responses / the full rollup  target <= 0.03
-  (c) the peak memory (ru_maxrss) of the process that does the rollup   target < 150 MB
+  (c) the peak memory (VmHWM) of the process that does the rollup       target < 150 MB
 
-Run it against a dedicated database (it is emptied):
+Run it against a dedicated database (it is dropped and created again, unless --reuse):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kto_bench_rollup \\
         .venv/bin/python bench/rollup_bench.py --responses 10000000 --organisations 300
