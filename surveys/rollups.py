@@ -498,7 +498,8 @@ def _years(scope: Scope, stamp: datetime, result: RollupResult) -> None:
 def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, scope: Scope, stamp: datetime) -> int:
     """Make the rows of ``model`` in scope for ``period`` equal to those of the temporary table,
     set-based: update the rows whose figures changed (unchanged rows are not rewritten), insert
-    the new ones, delete those without data any more. Returns the number of rows written.
+    the new ones, delete those without data any more; a full recompute replaces all rows in
+    scope. Returns the number of rows written.
     (No concurrent job writes these rows: the organisations are locked.)"""
     table = connection.ops.quote_name(model._meta.db_table)
     stamp = connection.ops.adapt_datetimefield_value(stamp)
@@ -508,18 +509,23 @@ def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, sc
     # The rows in scope (the scope's conditions let the planner use the unique index).
     queryset = model.objects.filter(scope.month_filter("period_start"), period=period)
     in_scope, scope_params = queryset.query.get_compiler(connection=connection).compile(queryset.query.where)
+    selected = [("%s" if key == "period" else f"t.{key}") for key in keys]
+    insert = (
+        f"INSERT INTO {table} ({', '.join(keys + figures)}, computed_at) "  # noqa: S608
+        f"SELECT {', '.join(selected + [f't.{name}' for name in figures])}, %s FROM {temp} t"
+    )
+    if scope.months is None:
+        # A full recompute replaces everything in scope: no joins whose plans depend on
+        # statistics that rows written in this same transaction have made stale.
+        _execute(f"DELETE FROM {table} WHERE {in_scope}", scope_params)  # noqa: S608
+        return _execute(insert, [period, stamp])
     written = _execute(
         f"UPDATE {table} SET {', '.join(f'{name} = t.{name}' for name in figures)}, computed_at = %s "  # noqa: S608
         f"FROM {temp} t WHERE {in_scope} AND {match} AND ({changed})",
         [stamp, *scope_params, period],
     )
-    selected = [("%s" if key == "period" else f"t.{key}") for key in keys]
-    written += _execute(
-        f"INSERT INTO {table} ({', '.join(keys + figures)}, computed_at) "  # noqa: S608
-        f"SELECT {', '.join(selected + [f't.{name}' for name in figures])}, %s FROM {temp} t "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})",
-        [period, stamp, period],
-    )
+    new_rows = f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})"  # noqa: S608
+    written += _execute(new_rows, [period, stamp, period])
     matches = " AND ".join(f"t.{key} = {table}.{key}" for key in keys if key != "period")
     _execute(
         f"DELETE FROM {table} WHERE {in_scope} AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE {matches})",  # noqa: S608
