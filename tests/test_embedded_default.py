@@ -74,3 +74,28 @@ def test_migrate_and_seed_demo_twice_work_on_the_embedded_sqlite_default(tmp_pat
     published = {(slug, channel, year): Decimal(total) / n for slug, channel, year, total, n in means}
     for key, figure in demo.PUBLISHED_SCORES.items():
         assert published[key].quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) == figure, key
+
+
+CONTACT_SCRIPT = """
+from django.utils import timezone
+from surveys import services
+from surveys.models import Organisation
+organisation = Organisation.objects.get(slug="utrecht")
+result = services.register_contact(
+    organisation=organisation, channel="telefoon", contact_moment=timezone.now(), reference="sqlite-1",
+    recipient="inwoner@example.nl", method="email",
+)
+print("invited", result.invited, result.invitation.status)
+"""
+
+
+def test_contacts_are_registered_and_invitations_sent_on_the_embedded_default(tmp_path):
+    """The embedded default has no COPY and no worker: registration falls back to plain inserts
+    and the eager task sends the e-mail to the console."""
+    env = embedded_env(tmp_path / "db.sqlite3")
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+    assert manage("seed_demo", "--scale", "0.01", env=env).returncode == 0
+    registered = manage("shell", "-c", CONTACT_SCRIPT, env=env)
+    assert registered.returncode == 0, registered.stderr
+    assert "invited True" in registered.stdout
+    assert "inwoner@example.nl" in registered.stdout  # the console e-mail backend shows the message
