@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .admin_scoping import OrganisationScopedAdminMixin
+from .admin_scoping import OrganisationScopedAdminMixin, ReadOnlyAdminMixin
 from .models import (
     Answer,
     Organisation,
@@ -149,7 +149,7 @@ def version_state(version: SurveyVersion) -> str:
     return gettext("In gebruik. Nog geen reacties: wijzigingen gelden meteen.")
 
 
-class SurveyVersionInline(OrganisationScopedAdminMixin, admin.TabularInline):
+class SurveyVersionInline(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
     """The versions of a survey, newest first; each opens on its own page."""
 
     model = SurveyVersion
@@ -161,15 +161,6 @@ class SurveyVersionInline(OrganisationScopedAdminMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return with_version_state(super().get_queryset(request)).order_by("-number")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("status"))
     def state(self, obj):
@@ -447,7 +438,7 @@ class LanguageFilter(admin.SimpleListFilter):
         return queryset.filter(language=self.value()) if self.value() else queryset
 
 
-class AnswerInline(OrganisationScopedAdminMixin, admin.TabularInline):
+class AnswerInline(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = Answer
     fields = ("question_text", "answer")
     readonly_fields = fields
@@ -456,15 +447,6 @@ class AnswerInline(OrganisationScopedAdminMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("question")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("vraag"))
     def question_text(self, obj):

@@ -151,3 +151,17 @@ def _has_organisation_field(obj: models.Model) -> bool:
     except FieldDoesNotExist:
         return False
     return getattr(field, "related_model", None) is Organisation
+
+
+class ReadOnlyAdminMixin:
+    """For rows staff may look at but never add, change or delete (responses' answers, invitations,
+    deliveries, contacts, older survey versions)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

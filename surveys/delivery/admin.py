@@ -4,22 +4,11 @@ organisation, and never showing a token or an address (only whether one is still
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from ..admin_scoping import OrganisationScopedAdminMixin
+from ..admin_scoping import OrganisationScopedAdminMixin, ReadOnlyAdminMixin
 from ..models import Contact, Delivery, Invitation
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class DeliveryInline(OrganisationScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
+class DeliveryInline(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = Delivery
     organisation_lookup = "invitation__organisation"
     fields = ("method", "status", "attempts", "sent_at", "address_held", "provider_reference", "error")
@@ -47,7 +36,7 @@ class DeliveryStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(OrganisationScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class InvitationAdmin(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "organisation",
@@ -104,7 +93,7 @@ def _delivery(invitation: Invitation) -> Delivery | None:
 
 
 @admin.register(Contact)
-class ContactAdmin(OrganisationScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class ContactAdmin(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The contact moments registered through the API, with whether (and why not) the resident
     was invited."""
 
