@@ -50,7 +50,7 @@ EXTRA_QUESTIONS = [
         QuestionKind.SCALE_5,
         (
             "Hoe vriendelijk werd u geholpen? (1 = helemaal niet, 5 = heel vriendelijk)",
-            "How friendly were you helped? (1 = not at all, 5 = very friendly)",
+            "How friendly was the service? (1 = not friendly at all, 5 = very friendly)",
         ),
         [],
     ),
