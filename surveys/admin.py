@@ -186,9 +186,6 @@ class SurveyAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
 
-    def get_list_filter(self, request):
-        return ("organisation", *self.list_filter) if request.user.is_superuser else self.list_filter
-
     def has_add_permission(self, request):
         return False
 
@@ -326,9 +323,6 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_version_state(super().get_queryset(request))
-
-    def get_list_filter(self, request):
-        return ("survey__organisation", *self.list_filter) if request.user.is_superuser else self.list_filter
 
     def get_readonly_fields(self, request, obj=None):
         return ("number", "state") if obj is None else ("survey", "number", "state")
@@ -499,9 +493,6 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         "is_complete",
     )
     inlines = [AnswerInline]
-
-    def get_list_filter(self, request):
-        return ("organisation", *self.list_filter) if request.user.is_superuser else self.list_filter
 
     def has_add_permission(self, request):
         return False

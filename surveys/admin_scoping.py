@@ -114,7 +114,12 @@ class OrganisationScopedAdminMixin:
         return scope_queryset(super().get_queryset(request), request.user, self.get_organisation_lookup())
 
     def get_list_filter(self, request):
-        return [_scoped_list_filter(self.model, entry) for entry in super().get_list_filter(request)]
+        entries = list(super().get_list_filter(request))
+        lookup = self.get_organisation_lookup()
+        # Superusers see every organisation's rows, so they also get a filter on the organisation.
+        if request.user.is_superuser and lookup and lookup.endswith("organisation") and lookup not in entries:
+            entries.insert(0, lookup)
+        return [_scoped_list_filter(self.model, entry) for entry in entries]
 
     def _scope_choices(self, formfield, request):
         queryset = getattr(formfield, "queryset", None) if formfield is not None else None

@@ -196,6 +196,26 @@ def test_superuser_sees_every_organisation(client, org_a, org_b, superuser):
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/surveys/response/",
+        "/admin/surveys/survey/",
+        "/admin/surveys/surveyversion/",
+        "/admin/surveys/invitation/",
+        "/admin/surveys/contact/",
+        "/admin/surveys/apikey/",
+        "/admin/surveys/contactvolume/",
+    ],
+)
+def test_only_superusers_filter_by_organisation(client, org_a, org_b, kcc_a, superuser, url):
+    as_superuser = logged_in(client, superuser).get(url).content.decode()
+    assert as_superuser.count("?organisation__id__exact=") + as_superuser.count("organisation__id__exact=") >= 2
+    client.logout()
+    as_staff = logged_in(client, kcc_a).get(url).content.decode()
+    assert "organisation__id__exact=" not in as_staff
+
+
+@pytest.mark.parametrize(
     ("url", "own", "other"),
     [
         ("/admin/surveys/organisation/", "Stichtse Vecht", "Utrecht"),

@@ -66,9 +66,6 @@ class InvitationAdmin(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
     )
     inlines = [DeliveryInline]
 
-    def get_list_filter(self, request):
-        return ("organisation", *self.list_filter) if request.user.is_superuser else self.list_filter
-
     @admin.display(description=_("methode"))
     def delivery_method(self, obj: Invitation) -> str:
         delivery = _delivery(obj)
@@ -105,6 +102,3 @@ class ContactAdmin(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.Model
     show_full_result_count = False
     list_per_page = 50
     fields = ("organisation", "channel", "contact_moment", "reference", "language", "outcome", "created_at")
-
-    def get_list_filter(self, request):
-        return ("organisation", *self.list_filter) if request.user.is_superuser else self.list_filter
