@@ -1,6 +1,9 @@
 """The residents' pages, through Django's test client."""
 
 import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
+from django.core import serializers
 
 from surveys.models import Answer, Response, Source
 from tests.factories import InvitationFactory
@@ -121,3 +124,20 @@ def test_english_switch(client, invitation):
 def test_dutch_by_default_whatever_the_browser_says(client, invitation):
     page = client.get(f"/s/{invitation.token}/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
     assert '<html lang="nl">' in page.content.decode()
+
+
+def test_no_ip_address_or_user_agent_is_stored(client, invitation):
+    """Neither the resident's IP address nor their browser ends up in any table, and no session is
+    created for them."""
+    ip, agent = "203.0.113.77", "KTO-Privacy-Probe/1.0"
+    headers = {"REMOTE_ADDR": ip, "HTTP_USER_AGENT": agent, "HTTP_X_FORWARDED_FOR": ip}
+    client.get(f"/s/{invitation.token}/7/", **headers)
+    client.post(f"/s/{invitation.token}/", {"score": "7", "comment": "Prima"}, **headers)
+    client.post("/o/stichtse-vecht/balie/", {"score": "9"}, **headers)
+    assert Response.objects.count() == 2
+    stored = "".join(
+        serializers.serialize("json", model.objects.all()) for model in apps.get_app_config("surveys").get_models()
+    )
+    assert ip not in stored
+    assert agent not in stored
+    assert not Session.objects.exists()
