@@ -318,3 +318,14 @@ def test_response_is_stored_under_the_invitations_organisation_and_channel(organ
     )
     assert (response.organisation, response.channel) == (organisation, Channel.EMAIL)
     assert response.survey_version.survey.organisation == organisation
+
+
+def test_new_organisations_take_their_invitation_periods_from_the_settings(db, settings):
+    settings.KTO_INVITATION_VALID_DAYS = 7
+    settings.KTO_INVITATION_COOLDOWN_DAYS = 30
+    organisation = services.create_organisation(name="Gemeente Test", slug="gemeente-test", channels=["balie"])
+    assert (organisation.invitation_valid_days, organisation.invitation_cooldown_days) == (7, 30)
+    invitation, _token = services.create_invitation(
+        organisation=organisation, channel="balie", contact_moment=timezone.now()
+    )
+    assert (invitation.expires_at - invitation.created_at).days == 7

@@ -17,6 +17,14 @@ class Channel(models.TextChoices):
     SOCIAL = "social", _("Sociale media")
 
 
+def default_invitation_valid_days() -> int:
+    return settings.KTO_INVITATION_VALID_DAYS
+
+
+def default_invitation_cooldown_days() -> int:
+    return settings.KTO_INVITATION_COOLDOWN_DAYS
+
+
 class Organisation(models.Model):
     """A municipality (or another public body) that measures its residents' satisfaction."""
 
@@ -35,10 +43,12 @@ class Organisation(models.Model):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Gebruik een kleur als #154273."))],
         help_text=_("Donker genoeg voor witte tekst (contrast minstens 4,5:1)."),
     )
-    invitation_valid_days = models.PositiveSmallIntegerField(_("geldigheid uitnodiging (dagen)"), default=14)
+    invitation_valid_days = models.PositiveSmallIntegerField(
+        _("geldigheid uitnodiging (dagen)"), default=default_invitation_valid_days
+    )
     invitation_cooldown_days = models.PositiveSmallIntegerField(
         _("wachttijd tussen uitnodigingen (dagen)"),
-        default=90,
+        default=default_invitation_cooldown_days,
         help_text=_("Dezelfde persoon wordt hoogstens één keer per zoveel dagen uitgenodigd."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
