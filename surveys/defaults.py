@@ -1,8 +1,6 @@
 """The survey every channel gets out of the box, so a new organisation can start measuring
 at once. Texts in Dutch and English."""
 
-from django.utils.translation import gettext_noop
-
 from .models import Channel, QuestionKind
 
 SCORE_LABEL = {
@@ -55,6 +53,3 @@ EXTRA_QUESTIONS = [
         [],
     ),
 ]
-
-# Marked for translation so makemessages keeps the channel-independent labels in the catalogue.
-_ = gettext_noop("Rapportcijfer")

@@ -15,14 +15,6 @@ class Source(models.TextChoices):
     API = "api", _("Extern systeem (API)")
 
 
-class ResponseQuerySet(models.QuerySet):
-    def for_organisation(self, organisation) -> "ResponseQuerySet":
-        return self.filter(organisation=organisation)
-
-    def in_month(self, month) -> "ResponseQuerySet":
-        return self.filter(contact_month=month)
-
-
 class Response(models.Model):
     """A resident's answer. The rapportcijfer is a column (check constraint 1..10); extra
     answers are rows in Answer; the comment is masked before it is stored."""
@@ -47,8 +39,6 @@ class Response(models.Model):
     is_complete = models.BooleanField(
         _("volledig"), default=True, help_text=_("Onwaar zolang alleen een één-klikcijfer is gegeven.")
     )
-
-    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("reactie")
