@@ -512,10 +512,7 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
-        months = set(queryset.values_list("organisation_id", "contact_month").distinct())
-        queryset.delete()
-        for organisation_id, month in months:
-            services.mark_month_dirty(organisation_id=organisation_id, month=month)
+        services.delete_responses(list(queryset.values_list("pk", flat=True)))
 
 
 # Admin modules of other parts of KTO register themselves on import (one line each, below).

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from . import services
+from . import rollups, services
 from .links import invitation_url, one_click_urls
 from .masking import mask_personal_data
 from .models import (
@@ -612,6 +612,7 @@ def insert_block(block: Block, *, masked: Callable[[str], str], progress: Callab
             if key in questions
         ]
         Answer.objects.bulk_create(answers, batch_size=BATCH_SIZE)
+        rollups.record_response_changes([response.pk for response in responses])
         progress(len(batch))
     return {response.contact_month for response, _ in rows}
 
@@ -620,16 +621,12 @@ def insert_block(block: Block, *, masked: Callable[[str], str], progress: Callab
 def insert_blocks(
     organisation: Organisation, blocks: list[Block], *, masked: Callable[[str], str], progress: Callable[[int], object]
 ) -> int:
-    """All demo responses of one organisation in one transaction, and its months marked dirty for
-    the rollups (one rollup per organisation when Celery runs eagerly). Returns how many were new."""
-    months: set[date] = set()
+    """All demo responses of one organisation in one transaction, recorded as changes for the
+    rollups (one rollup per organisation when Celery runs eagerly). Returns how many were new."""
     created = 0
     for block in blocks:
         filled = insert_block(block, masked=masked, progress=progress)
-        months |= filled
         created += block.count if filled else 0
-    for month in sorted(months):
-        services.mark_month_dirty(organisation_id=organisation.pk, month=month)
     return created
 
 
@@ -760,7 +757,7 @@ VOLUME_SOURCES = {
 def seed_volumes(organisations: Iterable[Organisation]) -> int:
     """The published contact volumes (kerncijfers, VOLUMES) as monthly ContactVolume rows, each
     year spread over its months with :func:`monthly_split`, stored through the volume import's
-    own writer (which marks the months for the rollups). An organisation that already has volumes
+    own writer (which records the changes for the rollups). An organisation that already has volumes
     is left alone. Returns the number of rows written."""
     from .models import ContactVolume
     from .volumes import VolumeRow, save_volumes

@@ -2,12 +2,21 @@
 organisation, channel (and all channels together), question and calendar month in Europe/Amsterdam;
 years are summed from the stored months, never from the responses.
 
-Each source is read with one GROUP BY query per job (never a Python loop over responses): the
-response query groups on the ``contact_month`` column fixed at write time, so no time zone is
-converted per row. Rows are recomputed from scratch and upserted, so a re-run gives the same rows
-(zulip's resumable counts) and two passes cannot double-count. Everything an organisation's job
-writes happens in one transaction under a per-organisation advisory lock; the dirty marks it
-handled are removed in that same transaction, and only if they did not change meanwhile.
+Two ways keep the month rows right, both set-based SQL (never a Python loop over responses):
+
+- The incremental pass. Every write that changes a month's figures records the change
+  (``RollupChange``: signed sums, counts and distribution) in its own transaction; the response's
+  change comes from the same GROUP BY as the recount. The pass adds the pending changes of a batch
+  of organisations to their month rows with one aggregate query, re-derives the years of those
+  months from their month rows, and deletes exactly the changes it took in, all in one
+  transaction under per-organisation advisory locks: a killed job leaves the changes pending, two
+  jobs never take in the same change, and a pass without changes writes nothing. Its cost follows
+  the number of changes, not the number of responses in a month.
+- The recount (``rollup_full``): each source is read with one GROUP BY on the ``contact_month``
+  column fixed at write time (no time zone is converted per row) and the rows in scope are
+  replaced; the pending changes of those months are part of the recount and are deleted with it,
+  in one snapshot. Re-running gives the same rows (zulip's resumable counts); it also repairs rows
+  that something wrote without recording a change.
 """
 
 from __future__ import annotations
@@ -15,10 +24,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import Cast, TruncMonth, TruncYear
@@ -35,7 +46,7 @@ from .models import (
     Organisation,
     PeriodKind,
     Response,
-    RollupDirtyMonth,
+    RollupChange,
     ScoreRollup,
 )
 from .models.rollups import DISTRIBUTION_FIELDS, DISTRIBUTION_VALUES
@@ -51,8 +62,6 @@ _CONTACT_FIELDS = [
     "contacts_registered",
     "contacts_imported",
     "invitations_sent",
-    "responses",
-    "invited_responses",
     "computed_at",
 ]
 _CONTACT_UNIQUE = ["organisation", "channel", "period", "period_start"]
@@ -154,51 +163,58 @@ def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-# --- locking and dirty marks -----------------------------------------------------------------
+# --- recording changes (the writers' side) -----------------------------------------------------
 
 
-def _try_locks(organisation_ids: list[int]) -> list[int]:
-    """Take the transaction-level advisory lock of each organisation that no other job holds;
-    returns the organisations locked (the others are left to the job that holds them)."""
-    if connection.vendor != "postgresql":
-        return list(organisation_ids)  # SQLite (the embedded default) serialises writers itself.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_xact_lock(%s, id::int) ORDER BY id",
-            [sorted(organisation_ids), LOCK_NAMESPACE],
-        )
-        return [row[0] for row in cursor.fetchall()]
+def record_changes(changes: list[RollupChange]) -> None:
+    """Store changes to months' figures; part of the caller's transaction."""
+    changes = [change for change in changes if _has_figures(change)]
+    RollupChange.objects.bulk_create(changes)
+    for organisation_id in sorted({change.organisation_id for change in changes}):
+        _rollup_soon(organisation_id)
 
 
-def _lock_all(organisation_ids: list[int] | None) -> None:
-    """Wait for the advisory locks of every organisation in scope, in id order (no deadlocks)."""
-    if connection.vendor != "postgresql":
+def record_response_changes(response_ids: list[int], *, sign: int = 1) -> None:
+    """Record what these responses (with their answers) add to their months, or take away with
+    ``sign=-1`` (call that before changing or deleting them). The figures come from the same
+    GROUP BY as the full recount, so both count a response the same way."""
+    if not response_ids:
         return
-    sql = "SELECT pg_advisory_xact_lock(%s, id::int) FROM (SELECT id FROM surveys_organisation {} ORDER BY id) o"
-    with connection.cursor() as cursor:
-        if organisation_ids is None:
-            cursor.execute(sql.format(""), [LOCK_NAMESPACE])
-        else:
-            cursor.execute(sql.format("WHERE id = ANY(%s)"), [LOCK_NAMESPACE, list(organisation_ids)])
+    select, params = _score_select(Q(pk__in=response_ids), Q(response_id__in=response_ids))
+    figures = ", ".join(f"{sign} * {name}" for name in _SCORE_SUMS)
+    # Only constant names and the ORM's own SQL are interpolated; values are parameters.
+    _execute(
+        f"INSERT INTO {RollupChange._meta.db_table} (organisation_id, channel, month, question_key, "  # noqa: S608
+        f"{', '.join(_SCORE_SUMS)}, {', '.join(_CHANGE_CONTACT_FIGURES)}) "
+        f"SELECT organisation_id, channel, period_start, question_key, {figures}, 0, 0, 0 FROM ({select}) s",
+        params,
+    )
+    organisation_ids = Response.objects.filter(pk__in=response_ids).values_list("organisation_id", flat=True)
+    for organisation_id in sorted(set(organisation_ids)):
+        _rollup_soon(organisation_id)
 
 
-def _clear_marks(seen: list[tuple[int, date, datetime]]) -> None:
-    """Delete the dirty marks this job handled, unless they were marked again meanwhile (a newer
-    ``marked_at``): those months wait for the next pass."""
-    for start in range(0, len(seen), 500):
-        condition = Q()
-        for organisation_id, month, marked_at in seen[start : start + 500]:
-            condition |= Q(organisation_id=organisation_id, month=month, marked_at=marked_at)
-        RollupDirtyMonth.objects.filter(condition).delete()
+_CHANGE_CONTACT_FIGURES = ["contacts_registered", "contacts_imported", "invitations_sent"]
 
 
-def dirty_organisation_ids() -> list[int]:
-    return list(RollupDirtyMonth.objects.order_by().values_list("organisation_id", flat=True).distinct())
+def _has_figures(change: RollupChange) -> bool:
+    return any(getattr(change, name) for name in [*_SCORE_SUMS, *_CHANGE_CONTACT_FIGURES])
+
+
+def _rollup_soon(organisation_id: int) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No worker, so no beat pass: roll the organisation up once this transaction commits.
+        rollup_after_commit(organisation_id)
+
+
+def pending_organisation_ids() -> list[int]:
+    """The organisations with changes that the rollups have not taken in yet."""
+    return list(RollupChange.objects.order_by().values_list("organisation_id", flat=True).distinct())
 
 
 class _RollupAfterCommit:
     """On-commit callback that rolls an organisation up; equal per organisation, so a transaction
-    that marks many months schedules one rollup."""
+    that records many changes schedules one rollup."""
 
     def __init__(self, organisation_id: int):
         self.organisation_id = organisation_id
@@ -216,13 +232,13 @@ class _RollupAfterCommit:
             rollup_organisation.delay(self.organisation_id)
         except Exception:
             # The write is committed; a failing rollup must not turn the resident's answer into an
-            # error page. The month stays marked, so the next pass (or `manage.py rollup`) repairs it.
+            # error page. The changes stay, so the next pass (or `manage.py rollup`) takes them in.
             logger.exception("Rollup of organisation %s after commit failed", self.organisation_id)
 
 
 def rollup_after_commit(organisation_id: int) -> None:
     """Without a worker (eager Celery, the embedded default) no beat pass runs: roll up once the
-    marking transaction commits."""
+    recording transaction commits."""
     callback = _RollupAfterCommit(organisation_id)
     conn = transaction.get_connection()
     if conn.in_atomic_block and any(entry[1] == callback for entry in conn.run_on_commit):
@@ -230,34 +246,80 @@ def rollup_after_commit(organisation_id: int) -> None:
     transaction.on_commit(callback)
 
 
+# --- locking ---------------------------------------------------------------------------------
+
+
+def _try_locks(organisation_ids: list[int]) -> list[int]:
+    """Take the transaction-level advisory lock of each organisation that no other job holds;
+    returns the organisations locked (the others are left to the job that holds them)."""
+    if connection.vendor != "postgresql":
+        return list(organisation_ids)  # SQLite (the embedded default) serialises writers itself.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_xact_lock(%s, id::int) ORDER BY id",
+            [sorted(organisation_ids), LOCK_NAMESPACE],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+_LOCK_SQL = "SELECT {}(%s, id::int) FROM (SELECT id FROM unnest(%s::bigint[]) AS id ORDER BY id) o"
+
+
+@contextmanager
+def _recount_transaction(organisation_ids: list[int] | None):
+    """A transaction for a recount of these organisations (None = all) that no rollup job runs
+    alongside, and in which every statement sees the same snapshot: a response committed during
+    the recount is then either in the recount and its change removed with it, or in neither (its
+    change stays for the next pass). So the locks are taken first, for the whole session, and the
+    transaction that follows is REPEATABLE READ.
+    Inside an outer transaction (tests) its isolation level cannot change: transaction locks."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            yield
+        return
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _locks("pg_advisory_xact_lock", organisation_ids)
+            yield
+        return
+    ids = _locks("pg_advisory_lock", organisation_ids)
+    try:
+        with transaction.atomic():
+            _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield
+    finally:
+        _locks("pg_advisory_unlock", ids)
+
+
+def _locks(function: str, organisation_ids: list[int] | None) -> list[int]:
+    """Call an advisory lock function for each organisation (None = all), in id order (no
+    deadlocks); returns the ids."""
+    if organisation_ids is None:
+        organisation_ids = list(Organisation.objects.values_list("id", flat=True))
+    ids = sorted(organisation_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL.format(function), [LOCK_NAMESPACE, ids])
+    return ids
+
+
 # --- the jobs ----------------------------------------------------------------------------------
 
 
 def rollup_organisation(organisation_id: int) -> RollupResult:
-    """Recompute the dirty months of one organisation and the years they belong to, in one
-    transaction. Does nothing when another job holds the organisation (its marks stay)."""
+    """Take in the pending changes of one organisation, in one transaction. Does nothing when
+    another job holds the organisation (its changes stay)."""
     return rollup_organisations([organisation_id])
 
 
 def rollup_organisations(organisation_ids: list[int]) -> RollupResult:
-    """Recompute the dirty months of these organisations and their years in one transaction,
-    with one aggregate query per source for all of them together. Organisations that another
-    job holds are skipped (``skipped``); their marks stay for the next pass."""
+    """Add the pending changes of these organisations to their month rows and re-derive the
+    years of those months, in one transaction, with one aggregate query over the changes of all
+    of them together. Organisations that another job holds are skipped (``skipped``); their
+    changes stay for the next pass."""
     with transaction.atomic():
         locked = _try_locks(organisation_ids)
         skipped = sorted(set(organisation_ids) - set(locked))
-        seen = list(
-            RollupDirtyMonth.objects.filter(organisation_id__in=locked).values_list(
-                "organisation_id", "month", "marked_at"
-            )
-        )
-        if not seen:
-            return RollupResult(skipped=skipped)
-        months: dict[int, set[date]] = defaultdict(set)
-        for organisation_id, month, _ in seen:
-            months[organisation_id].add(month)
-        result = _recompute(Scope(months={o: frozenset(m) for o, m in months.items()}))
-        _clear_marks(seen)
+        result = _take_in_changes(locked) if locked else RollupResult()
         result.skipped = skipped
         return result
 
@@ -265,9 +327,9 @@ def rollup_organisations(organisation_ids: list[int]) -> RollupResult:
 def rollup_incremental(
     *, organisation_ids: Iterable[int] | None = None, batch_size: int = 500, progress=None
 ) -> RollupResult:
-    """The incremental pass in this process: the organisations with dirty months, up to
+    """The incremental pass in this process: the organisations with pending changes, up to
     ``batch_size`` organisations per job (the Celery pass runs one job per organisation)."""
-    ids = sorted(organisation_ids) if organisation_ids is not None else sorted(dirty_organisation_ids())
+    ids = sorted(organisation_ids) if organisation_ids is not None else sorted(pending_organisation_ids())
     batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
     result = RollupResult()
     for batch in progress(batches) if progress else batches:
@@ -276,18 +338,18 @@ def rollup_incremental(
 
 
 def rollup_full(*, organisation_ids: list[int] | None = None, since: date | None = None, progress=None) -> RollupResult:
-    """Recompute every month (from ``since``) of the given organisations (default: all) and their
-    years, in one transaction with one aggregate query per source."""
-    with transaction.atomic():
-        _lock_all(organisation_ids)
-        marks = RollupDirtyMonth.objects.all()
-        if organisation_ids is not None:
-            marks = marks.filter(organisation_id__in=organisation_ids)
-        if since is not None:
-            marks = marks.filter(month__gte=since)
-        seen = list(marks.values_list("organisation_id", "month", "marked_at"))
+    """Recount every month (from ``since``) of the given organisations (default: all) from the
+    responses, contacts, invitations and volumes, and their years, in one transaction with one
+    aggregate query per source; the pending changes of those months are part of the recount and
+    are removed. This is also the repair: whatever wrote rows without recording changes."""
+    with _recount_transaction(organisation_ids):
         result = _recompute(Scope(organisation_ids, since=since), progress=progress)
-        _clear_marks(seen)
+        changes = RollupChange.objects.all()
+        if organisation_ids is not None:
+            changes = changes.filter(organisation_id__in=organisation_ids)
+        if since is not None:
+            changes = changes.filter(month__gte=since)
+        changes.delete()
         return result
 
 
@@ -317,6 +379,140 @@ def _recompute(scope: Scope, progress=None) -> RollupResult:
     for name in (_MONTHS, _CONTACT_MONTHS, _YEARS, _CONTACT_YEARS):
         _execute(f"DROP TABLE IF EXISTS {name}")
     return result
+
+
+_CHANGES = "kto_rollup_changes"
+_SCORE_DELTAS = "kto_rollup_score_deltas"
+_CONTACT_DELTAS = "kto_rollup_contact_deltas"
+_CHANGE_COLUMNS = ["organisation_id", "channel", "month", "question_key", *_SCORE_SUMS, *_CHANGE_CONTACT_FIGURES]
+
+
+def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
+    """Add the pending changes of these (locked) organisations to their month rows and to the
+    year rows of those months (a year stays the exact sum of its months), and delete the changes
+    taken in. Costs follow the number of changes and of rows they touch, not the responses."""
+    stamp = timezone.now()
+    result = RollupResult()
+    _take_changes(organisation_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT organisation_id, month, question_key = '' FROM {_CHANGES}")  # noqa: S608
+        touched = cursor.fetchall()
+    if any(not contacts for _, _, contacts in touched):
+        result.score_rows += _apply_changes(ScoreRollup, _SCORE_DELTAS, ["question_key"], _SCORE_SUMS, stamp)
+    if any(contacts for _, _, contacts in touched):
+        result.contact_rows += _apply_changes(ContactRollup, _CONTACT_DELTAS, [], _CONTACT_SUMS, stamp)
+    months = {(organisation_id, month) for organisation_id, month, _ in touched}
+    result.organisations, result.months = len({organisation_id for organisation_id, _ in months}), len(months)
+    for name in (_CHANGES, _SCORE_DELTAS, _CONTACT_DELTAS):
+        _execute(f"DROP TABLE IF EXISTS {name}")
+    return result
+
+
+def _take_changes(organisation_ids: list[int]) -> None:
+    """Move the pending changes of these organisations into a temporary table, summed per
+    organisation, channel, month and question: exactly the changes deleted are the ones taken
+    in, whatever other transactions commit meanwhile."""
+    pending = RollupChange.objects.filter(organisation_id__in=organisation_ids)
+    keys = _CHANGE_COLUMNS[:4]
+    figures = _CHANGE_COLUMNS[4:]
+    summed = pending.values(*keys).annotate(**{f"a_{name}": Sum(name) for name in figures}).order_by()
+    select, params = _sql(summed)
+    # Only constant names and the ORM's own SQL are interpolated; values are parameters.
+    select = f"SELECT {', '.join(keys)}, {_named(figures)} FROM ({select}) summed"  # noqa: S608
+    if connection.vendor == "postgresql":
+        # One statement: the rows it deletes are the rows it sums.
+        where, where_params = _where(pending)
+        _create_temp(_CHANGES, f"{select} WITH NO DATA", params)
+        _execute(
+            f"WITH taken AS (DELETE FROM {RollupChange._meta.db_table} WHERE {where} "  # noqa: S608
+            f"RETURNING {', '.join(_CHANGE_COLUMNS)}) INSERT INTO {_CHANGES} ({', '.join(_CHANGE_COLUMNS)}) "
+            f"SELECT {', '.join(keys)}, {_summed(figures)} FROM taken GROUP BY {', '.join(keys)}",
+            where_params,
+        )
+        return
+    # SQLite (the embedded default) serialises writers: nothing commits between these statements.
+    _create_temp(_CHANGES, select, params)
+    pending.delete()
+
+
+def _apply_changes(model, temp: str, keys: list[str], figures: list[str], stamp: datetime) -> int:
+    """Sum the changes (score changes: per question; contact changes: question "") per
+    organisation, channel and month, add the "all channels" rows and the years, and add those
+    sums to the rows of ``model``. Returns the number of rows written."""
+    columns = ", ".join(["organisation_id", "channel", *keys])
+    # Only constant names are interpolated; values are parameters.
+    _create_temp(
+        temp,
+        f"SELECT {columns}, CAST(%s AS VARCHAR(5)) AS period, month AS period_start, {_summed(figures)} "  # noqa: S608
+        f"FROM {_CHANGES} WHERE question_key {'<>' if keys else '='} '' GROUP BY {columns}, month",
+        [PeriodKind.MONTH],
+    )
+    _add_all_channels(temp, ["organisation_id", *keys, "period", "period_start"], figures)
+    _add_years(temp, ["organisation_id", "channel", *keys], figures)
+    unique = ["organisation_id", "channel", *keys, "period", "period_start"]
+    return _add(model, unique, figures, temp, stamp)
+
+
+def _where(queryset) -> tuple[str, list]:
+    where, params = queryset.query.get_compiler(connection=connection).compile(queryset.query.where)
+    return where, list(params)
+
+
+def _year_of(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(DATE_TRUNC('year', {column}) AS DATE)"
+    return f"DATE({column}, 'start of year')"
+
+
+def _add_years(temp: str, keys: list[str], figures: list[str]) -> None:
+    """Add the year rows to a temporary table of changes per month: the sums of their months."""
+    year = _year_of("period_start")
+    # Only constant names are interpolated; values are parameters.
+    _execute(
+        f"INSERT INTO {temp} ({', '.join(keys)}, period, period_start, {', '.join(figures)}) "  # noqa: S608
+        f"SELECT {', '.join(keys)}, %s, {year}, {_summed(figures)} FROM {temp} WHERE period = %s "
+        f"GROUP BY {', '.join(keys)}, {year}",
+        [PeriodKind.YEAR, PeriodKind.MONTH],
+    )
+
+
+def _add(model, keys: list[str], figures: list[str], temp: str, stamp: datetime) -> int:
+    """Add the sums in the temporary table to the rows of ``model`` (an upsert), then delete the
+    rows that a change took every figure from. Returns the number of rows written."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    stamp = connection.ops.adapt_datetimefield_value(stamp)
+    columns = ", ".join(keys + figures)
+    match = " AND ".join(f"{table}.{key} = t.{key}" for key in keys)
+    negative = " OR ".join(f"t.{name} < 0" for name in figures)
+    shrunk = " AND ".join(f"t.{name} <= 0" for name in figures)
+    written = 0
+    # Only constant names are interpolated; values are parameters.
+    if _any_row(temp, negative):
+        # Taking away (a changed or deleted response) only happens to rows that exist; an upsert
+        # cannot do it, as the check constraints refuse the negative row it would propose.
+        added = ", ".join(f"{name} = {table}.{name} + t.{name}" for name in figures)
+        written += _execute(
+            f"UPDATE {table} SET {added}, computed_at = %s FROM {temp} t WHERE {match} AND ({negative})",  # noqa: S608
+            [stamp],
+        )
+    added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in figures)
+    # ("WHERE" after FROM lets SQLite read ON CONFLICT as the upsert clause.)
+    written += _execute(
+        f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, %s FROM {temp} t "  # noqa: S608
+        f"WHERE NOT ({negative}) ON CONFLICT ({', '.join(keys)}) "
+        f"DO UPDATE SET {added}, computed_at = excluded.computed_at",
+        [stamp],
+    )
+    if _any_row(temp, shrunk):  # a row can only end up empty when none of its figures grew
+        empty = " AND ".join(f"{table}.{name} = 0" for name in figures)
+        _execute(f"DELETE FROM {table} WHERE {empty} AND EXISTS (SELECT 1 FROM {temp} t WHERE {match})")  # noqa: S608
+    return written
+
+
+def _any_row(temp: str, condition: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {temp} t WHERE {condition} LIMIT 1")  # noqa: S608
+        return cursor.fetchone() is not None
 
 
 def _execute(sql: str, params=()) -> int:
@@ -360,18 +556,20 @@ def _summed(names: list[str]) -> str:
     return ", ".join(f"SUM({name}) AS {name}" for name in names)
 
 
-def _score_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
-    """The rapportcijfer (responses) and the extra questions (answers) per channel and month."""
+def _score_select(responses_in: Q, answers_in: Q) -> tuple[str, list]:
+    """SELECT of the rapportcijfer (responses) and the extra questions (answers) per
+    organisation, channel, question and month, for the responses and answers matching these
+    conditions: ``organisation_id, channel, question_key, period_start`` and the score sums."""
     aggregates = _answer_aggregates("score", "invitation_id")
     del aggregates["a_count_0"]  # the rapportcijfer is 1..10
     responses = (
-        Response.objects.filter(scope.month_filter("contact_month"))
+        Response.objects.filter(responses_in)
         .order_by()
         .values("organisation_id", "channel", "contact_month")
         .annotate(**aggregates)
     )
     answers = (
-        Answer.objects.filter(scope.month_filter("contact_month", "response__"), value__isnull=False)
+        Answer.objects.filter(answers_in, value__isnull=False)
         .order_by()
         .values("response__organisation_id", "response__channel", "response__contact_month", "question__key")
         .annotate(**_answer_aggregates("value", "response__invitation_id"))
@@ -385,18 +583,32 @@ def _score_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
         f"UNION ALL SELECT response__organisation_id, response__channel, question__key, response__contact_month, "
         f"{_named(_SCORE_SUMS)} FROM ({answers_sql}) answers"
     )
-    _create_temp(_MONTHS, select, [SCORE_KEY, *responses_params, *answers_params])
-    _execute(
-        f"INSERT INTO {_MONTHS} SELECT organisation_id, %s, question_key, period_start, {_summed(_SCORE_SUMS)} "  # noqa: S608
-        f"FROM {_MONTHS} GROUP BY organisation_id, question_key, period_start",
-        [ALL_CHANNELS],
+    return select, [SCORE_KEY, *responses_params, *answers_params]
+
+
+def _score_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
+    """The rapportcijfer (responses) and the extra questions (answers) per channel and month."""
+    select, params = _score_select(
+        scope.month_filter("contact_month"), scope.month_filter("contact_month", "response__")
     )
+    _create_temp(_MONTHS, select, params)
+    _add_all_channels(_MONTHS, ["organisation_id", "question_key", "period_start"], _SCORE_SUMS)
     result.score_rows += _sync(ScoreRollup, _SCORE_KEYS, _SCORE_SUMS, _MONTHS, PeriodKind.MONTH, scope, stamp)
 
 
+def _add_all_channels(temp: str, keys: list[str], figures: list[str]) -> None:
+    """Add the "all channels" rows to a temporary table of rows per channel: their sums."""
+    columns = ", ".join(keys)
+    _execute(
+        f"INSERT INTO {temp} (channel, {columns}, {', '.join(figures)}) "  # noqa: S608
+        f"SELECT %s, {columns}, {_summed(figures)} FROM {temp} GROUP BY {columns}",
+        [ALL_CHANNELS],
+    )
+
+
 def _contact_months(scope: Scope, stamp: datetime, result: RollupResult) -> None:
-    """Contacts registered, imported, invitations sent and responses per channel and month: one
-    UNION ALL of four grouped sources, summed."""
+    """Contacts registered, imported and invitations sent per channel and month: one UNION ALL of
+    three grouped sources, summed."""
     contacts = (
         Contact.objects.filter(scope.month_filter("contact_month"))
         .order_by()
@@ -420,36 +632,30 @@ def _contact_months(scope: Scope, stamp: datetime, result: RollupResult) -> None
         .annotate(a_count=Count("*"))
     )
     names = _CONTACT_SUMS
-    parts = [
-        (
-            f"SELECT organisation_id, channel, period_start, 0 AS {names[0]}, 0 AS {names[1]}, 0 AS {names[2]}, "  # noqa: S608
-            f"n AS {names[3]}, n_invited AS {names[4]} FROM {_MONTHS} WHERE question_key = %s AND channel <> %s",
-            [SCORE_KEY, ALL_CHANNELS],
-        )
-    ]
+    parts = []
     for queryset, month, figures in (
-        (contacts, "contact_month", ("a_count", "0", "0", "0", "0")),
-        (volumes, "month", ("0", '"count"', "0", "0", "0")),
-        (invitations, "a_month", ("0", "0", "a_count", "0", "0")),
+        (contacts, "contact_month", ("a_count", "0", "0")),
+        (volumes, "month", ("0", '"count"', "0")),
+        (invitations, "a_month", ("0", "0", "a_count")),
     ):
         sql, params = _sql(queryset)
-        parts.append((f"SELECT organisation_id, channel, {month}, {', '.join(figures)} FROM ({sql}) part", params))  # noqa: S608
+        columns = ", ".join(f"{figure} AS {name}" for figure, name in zip(figures, names, strict=True))
+        parts.append((f"SELECT organisation_id, channel, {month} AS period_start, {columns} FROM ({sql}) part", params))  # noqa: S608
     union = " UNION ALL ".join(sql for sql, _ in parts)
     _create_temp(
         _CONTACT_MONTHS,
         f"SELECT organisation_id, channel, period_start, {_summed(names)} FROM ({union}) parts "  # noqa: S608
-        f"GROUP BY organisation_id, channel, period_start",
+        # A row exists only when it has a figure (as after a pass that took the last one away).
+        f"GROUP BY organisation_id, channel, period_start HAVING {' OR '.join(f'SUM({n}) <> 0' for n in names)}",
         [param for _, params in parts for param in params],
     )
-    _execute(
-        f"INSERT INTO {_CONTACT_MONTHS} SELECT organisation_id, %s, period_start, {_summed(names)} "  # noqa: S608
-        f"FROM {_CONTACT_MONTHS} GROUP BY organisation_id, period_start",
-        [ALL_CHANNELS],
-    )
+    _add_all_channels(_CONTACT_MONTHS, ["organisation_id", "period_start"], names)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*), COUNT(DISTINCT organisation_id) FROM {_CONTACT_MONTHS} WHERE channel = %s",  # noqa: S608
-            [ALL_CHANNELS],
+            f"SELECT COUNT(*), COUNT(DISTINCT organisation_id) FROM (SELECT organisation_id, period_start "  # noqa: S608
+            f"FROM {_MONTHS} WHERE channel = %s UNION SELECT organisation_id, period_start FROM {_CONTACT_MONTHS} "
+            f"WHERE channel = %s) months",
+            [ALL_CHANNELS, ALL_CHANNELS],
         )
         result.months, result.organisations = cursor.fetchone()
     result.contact_rows += _sync(
@@ -542,7 +748,9 @@ __all__ = [
     "AMSTERDAM",
     "RollupResult",
     "Scope",
-    "dirty_organisation_ids",
+    "pending_organisation_ids",
+    "record_changes",
+    "record_response_changes",
     "rollup_after_commit",
     "rollup_full",
     "rollup_incremental",

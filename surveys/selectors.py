@@ -107,7 +107,10 @@ def rollup_figures(
         raise ValueError(f"Unknown period {period!r}")
     date_from = period_start(date_from, period) if date_from else None
     date_to = period_start(date_to, period) if date_to else None
-    scores = ScoreRollup.objects.filter(organisation=organisation, period=period, question_key=question_key)
+    # The rapportcijfer's rows also give the responses (and so the response rate) of any question.
+    scores = ScoreRollup.objects.filter(
+        organisation=organisation, period=period, question_key__in={question_key, SCORE_KEY}
+    )
     contacts = ContactRollup.objects.filter(organisation=organisation, period=period)
     if channel:
         scores, contacts = scores.filter(channel=channel), contacts.filter(channel=channel)
@@ -116,10 +119,11 @@ def rollup_figures(
         contacts = contacts.filter(period_start__gte=year_before(date_from))
     if date_to:
         scores, contacts = scores.filter(period_start__lte=date_to), contacts.filter(period_start__lte=date_to)
-    score_rows = {(row.channel, row.period_start): row for row in scores}
+    score_rows = {(row.channel, row.period_start): row for row in scores if row.question_key == question_key}
+    responses = {(row.channel, row.period_start): row for row in scores if row.question_key == SCORE_KEY}
     contact_rows = {(row.channel, row.period_start): row for row in contacts}
     figures = {
-        key: _figure(period, key, question_key, score_rows.get(key), contact_rows.get(key))
+        key: _figure(period, key, question_key, score_rows.get(key), contact_rows.get(key), responses.get(key))
         for key in score_rows.keys() | contact_rows.keys()
     }
     alpha = getattr(settings, "KTO_SIGNIFICANCE_ALPHA", 0.05)
@@ -137,8 +141,17 @@ def _channel_rank(channel: str) -> int:
     return CHANNEL_ORDER.index(channel) if channel in CHANNEL_ORDER else len(CHANNEL_ORDER)
 
 
-def _figure(period, key, question_key, score: ScoreRollup | None, contact: ContactRollup | None) -> Figure:
+def _figure(
+    period,
+    key,
+    question_key,
+    score: ScoreRollup | None,
+    contact: ContactRollup | None,
+    rapportcijfer: ScoreRollup | None,
+) -> Figure:
     channel, start = key
+    invitations_sent = contact.invitations_sent if contact else 0
+    invited_responses = rapportcijfer.n_invited if rapportcijfer else 0
     n = score.n if score else 0
     distribution = {int(v): c for v, c in score.distribution.items()} if score else {}
     statistics = score_statistics(n, score.total if score else 0, score.total_sq if score else 0, distribution)
@@ -152,10 +165,10 @@ def _figure(period, key, question_key, score: ScoreRollup | None, contact: Conta
         indicative=n < getattr(settings, "KTO_MIN_RESPONSES", 30),
         contacts_registered=contact.contacts_registered if contact else 0,
         contacts_imported=contact.contacts_imported if contact else 0,
-        invitations_sent=contact.invitations_sent if contact else 0,
-        responses=contact.responses if contact else 0,
-        invited_responses=contact.invited_responses if contact else 0,
-        response_rate=contact.response_rate if contact else None,
+        invitations_sent=invitations_sent,
+        responses=rapportcijfer.n if rapportcijfer else 0,
+        invited_responses=invited_responses,
+        response_rate=invited_responses / invitations_sent if invitations_sent else None,
         **statistics,
     )
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from . import rollups
 from .bulk import insert_rows
 from .defaults import COMMENT_LABEL, EXTRA_QUESTIONS, INTRO, SCORE_LABEL
 from .delivery.addresses import InvalidRecipient, address_hash, normalise_recipient
@@ -39,7 +40,7 @@ from .models import (
     QuestionKind,
     RecipientCooldown,
     Response,
-    RollupDirtyMonth,
+    RollupChange,
     Source,
     Survey,
     SurveyVersion,
@@ -156,6 +157,14 @@ def create_invitation(
         created_at=now,
         expires_at=now + timedelta(days=organisation.invitation_valid_days),
     )
+    # The caller delivers the link: the invitation counts as sent in its month's rollups.
+    rollups.record_changes(
+        [
+            RollupChange(
+                organisation=organisation, channel=channel, month=local_month(contact_moment), invitations_sent=1
+            )
+        ]
+    )
     return invitation, token
 
 
@@ -179,21 +188,6 @@ def mark_opened(*, invitation: Invitation) -> None:
 
 
 # --- responses ------------------------------------------------------------------------------
-
-
-def mark_month_dirty(*, organisation_id: int, month: date) -> None:
-    """Flag a month for the rollup pass; part of the caller's transaction."""
-    RollupDirtyMonth.objects.bulk_create(
-        [RollupDirtyMonth(organisation_id=organisation_id, month=month)],
-        update_conflicts=True,
-        unique_fields=["organisation", "month"],
-        update_fields=["marked_at"],
-    )
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        # No worker, so no beat pass: roll the organisation up once this transaction commits.
-        from .rollups import rollup_after_commit
-
-        rollup_after_commit(organisation_id)
 
 
 def _write_answers(response: Response, version: SurveyVersion, answers: Mapping[str, object]) -> None:
@@ -266,13 +260,14 @@ def submit_response(
     _write_answers(response, version, answers or {})
     if invitation is not None:
         Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.ANSWERED, answered_at=now)
-    mark_month_dirty(organisation_id=organisation.pk, month=response.contact_month)
+    rollups.record_response_changes([response.pk])
     return response
 
 
 def _update_response(
     response: Response, *, score: int, answers: Mapping[str, object], comment: str, complete: bool
 ) -> Response:
+    rollups.record_response_changes([response.pk], sign=-1)  # its old answers leave the figures
     response.score = score
     response.comment = mask_personal_data(comment or "") or response.comment
     response.is_complete = complete
@@ -280,8 +275,15 @@ def _update_response(
     response.save(update_fields=["score", "comment", "is_complete", "submitted_at"])
     if answers:
         _write_answers(response, response.survey_version, answers)
-    mark_month_dirty(organisation_id=response.organisation_id, month=response.contact_month)
+    rollups.record_response_changes([response.pk])
     return response
+
+
+@transaction.atomic
+def delete_responses(response_ids: list[int]) -> None:
+    """Delete responses (a superuser's correction) and take them out of the figures."""
+    rollups.record_response_changes(response_ids, sign=-1)
+    Response.objects.filter(pk__in=response_ids).delete()
 
 
 def record_one_click(*, invitation: Invitation, score: int, language: str = "nl") -> Response:
@@ -302,6 +304,7 @@ def valid_score(value: object) -> bool:
 
 
 __all__ = [
+    "delete_responses",
     "AMSTERDAM",
     "AlreadyAnswered",
     "ContactInput",
@@ -317,7 +320,6 @@ __all__ = [
     "hash_token",
     "invitation_for_token",
     "local_month",
-    "mark_month_dirty",
     "mark_opened",
     "new_survey_version",
     "normalise_recipient",
@@ -518,9 +520,7 @@ def _decide(organisation: Organisation, items: list[_Item], now: datetime) -> No
     )
     hashes = {i.hashed for i in items if i.hashed}
     opted_out = set(
-        OptOut.objects.filter(organisation=organisation, address_hash__in=hashes).values_list(
-            "address_hash", flat=True
-        )
+        OptOut.objects.filter(organisation=organisation, address_hash__in=hashes).values_list("address_hash", flat=True)
     )
     cooling = set(
         RecipientCooldown.objects.filter(
@@ -611,9 +611,7 @@ def _register_batch(organisation: Organisation, items: list[_Item], now: datetim
         for item in new
     }
     insert_rows(list(contacts.values()))
-    # Contact counts (and invitations the caller delivers) belong in the rollups of these months.
-    for month in sorted({contact.contact_month for contact in contacts.values()}):
-        mark_month_dirty(organisation_id=organisation.pk, month=month)
+    _record_contact_changes(organisation, contacts, delivered=set(deliveries))
     if deliveries:
         transaction.on_commit(partial(_enqueue_deliveries, [d.pk for d in deliveries.values()]))
 
@@ -634,6 +632,30 @@ def _register_batch(organisation: Organisation, items: list[_Item], now: datetim
                 delivery=deliveries.get(item.index),
             )
     return [results[item.index] for item in items]
+
+
+def _record_contact_changes(organisation: Organisation, contacts: dict[int, Contact], *, delivered: set[int]) -> None:
+    """The contacts count in the rollups of their months, and so do invitations without a
+    delivery (the caller delivers them: they count as sent when they are made); invitations
+    that KTO delivers (``delivered``: their indexes) count once they are sent."""
+    registered: Counter[tuple[str, date]] = Counter()
+    sent: Counter[tuple[str, date]] = Counter()
+    for index, contact in contacts.items():
+        registered[contact.channel, contact.contact_month] += 1
+        if contact.invitation is not None and index not in delivered:
+            sent[contact.channel, contact.contact_month] += 1
+    rollups.record_changes(
+        [
+            RollupChange(
+                organisation=organisation,
+                channel=channel,
+                month=month,
+                contacts_registered=registered[channel, month],
+                invitations_sent=sent[channel, month],
+            )
+            for channel, month in sorted(registered)
+        ]
+    )
 
 
 def opt_out(*, organisation_id: int, address_hash: str) -> None:
@@ -676,14 +698,21 @@ def _finish(delivery: Delivery, *, status: str, invitation_status: str, error: s
         # The resident may already have used the link (the API hands it to the caller too):
         # only a fresh invitation changes status.
         Invitation.objects.filter(pk=delivery.invitation_id).update(
-            status=Case(
-                When(status=InvitationStatus.CREATED, then=Value(invitation_status)), default=F("status")
-            ),
+            status=Case(When(status=InvitationStatus.CREATED, then=Value(invitation_status)), default=F("status")),
             sent_at=now if status == Delivery.Status.SENT else F("sent_at"),
         )
         if status == Delivery.Status.SENT:  # the month's "invitations sent" in the rollups
             invitation = delivery.invitation
-            mark_month_dirty(organisation_id=invitation.organisation_id, month=local_month(invitation.contact_moment))
+            rollups.record_changes(
+                [
+                    RollupChange(
+                        organisation_id=invitation.organisation_id,
+                        channel=invitation.channel,
+                        month=local_month(invitation.contact_moment),
+                        invitations_sent=1,
+                    )
+                ]
+            )
 
 
 def mark_delivery_sent(delivery: Delivery, *, reference: str = "") -> None:

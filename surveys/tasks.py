@@ -9,9 +9,9 @@ from . import rollups  # noqa: E402
 
 @shared_task(acks_late=True)
 def rollup_pass() -> int:
-    """Beat (every two minutes): one rollup job per organisation with dirty months, so that more
-    workers share the work. Returns the number of jobs sent."""
-    organisation_ids = rollups.dirty_organisation_ids()
+    """Beat (every two minutes): one rollup job per organisation with pending changes, so that
+    more workers share the work. Returns the number of jobs sent."""
+    organisation_ids = rollups.pending_organisation_ids()
     for organisation_id in organisation_ids:
         rollup_organisation.delay(organisation_id)
     return len(organisation_ids)
@@ -19,7 +19,7 @@ def rollup_pass() -> int:
 
 @shared_task(acks_late=True)
 def rollup_organisation(organisation_id: int) -> int:
-    """Recompute one organisation's dirty months and their years; safe to run twice."""
+    """Take one organisation's pending changes into its months and years; safe to run twice."""
     return rollups.rollup_organisation(organisation_id).months
 
 

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import services
-from .models import Channel, ContactVolume, Organisation
+from . import rollups
+from .models import Channel, ContactVolume, Organisation, RollupChange
 
 MAX_ROWS = 50_000
 COLUMNS = {
@@ -274,14 +274,17 @@ def _count(value: object) -> int | None:
 @transaction.atomic
 def save_volumes(rows: list[VolumeRow], *, source: str = "") -> ImportResult:
     """Store checked rows (replacing earlier imports of the same organisation, channel and month)
-    and mark their months for the rollups; all or nothing."""
+    and record the difference for the rollups of their months; all or nothing."""
     now = timezone.now()
-    organisation_ids = {row.organisation.pk for row in rows}
-    existing = set(
-        ContactVolume.objects.filter(organisation_id__in=organisation_ids).values_list(
-            "organisation_id", "channel", "month"
-        )
-    )
+    organisation_ids = sorted({row.organisation.pk for row in rows})
+    # One import per organisation at a time: the difference is taken against the stored counts.
+    list(Organisation.objects.select_for_update().filter(pk__in=organisation_ids).order_by("pk").values("pk"))
+    existing = {
+        (organisation_id, channel, month): count
+        for organisation_id, channel, month, count in ContactVolume.objects.filter(
+            organisation_id__in=organisation_ids
+        ).values_list("organisation_id", "channel", "month", "count")
+    }
     ContactVolume.objects.bulk_create(
         [
             ContactVolume(
@@ -299,9 +302,18 @@ def save_volumes(rows: list[VolumeRow], *, source: str = "") -> ImportResult:
         update_fields=["count", "source", "imported_at"],
         batch_size=1000,
     )
-    months = sorted({(row.organisation.pk, row.month) for row in rows})
-    for organisation_id, month in months:
-        services.mark_month_dirty(organisation_id=organisation_id, month=month)
+    rollups.record_changes(
+        [
+            RollupChange(
+                organisation_id=row.organisation.pk,
+                channel=row.channel,
+                month=row.month,
+                contacts_imported=row.count - existing.get((row.organisation.pk, row.channel, row.month), 0),
+            )
+            for row in rows
+        ]
+    )
+    months = {(row.organisation.pk, row.month) for row in rows}
     updated = sum((row.organisation.pk, row.channel, row.month) in existing for row in rows)
     return ImportResult(created=len(rows) - updated, updated=updated, months=len(months))
 

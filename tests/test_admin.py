@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from surveys import rollups
 from surveys.admin import choice_errors
 from surveys.admin_scoping import organisation_lookup, scope_queryset
 from surveys.models import (
@@ -18,7 +19,8 @@ from surveys.models import (
     Question,
     Response,
     Role,
-    RollupDirtyMonth,
+    RollupChange,
+    ScoreRollup,
     StaffMembership,
     Survey,
     SurveyVersion,
@@ -291,13 +293,16 @@ def test_staff_cannot_delete_responses(client, org_a, beheerder_a):
     assert Response.objects.filter(pk=response.pk).exists()
 
 
-def test_superuser_deletes_a_response_and_its_month_is_recomputed(client, org_a, superuser):
+def test_superuser_deletes_a_response_and_it_leaves_the_figures(client, org_a, superuser):
     response = ResponseFactory(organisation=org_a)
-    RollupDirtyMonth.objects.all().delete()
+    rollups.rollup_full()
+    assert ScoreRollup.objects.filter(organisation=org_a, period_start=response.contact_month).exists()
     page = logged_in(client, superuser).post(f"/admin/surveys/response/{response.pk}/delete/", {"post": "yes"})
     assert page.status_code == 302
     assert not Response.objects.filter(pk=response.pk).exists()
-    assert RollupDirtyMonth.objects.filter(organisation=org_a, month=response.contact_month).exists()
+    assert RollupChange.objects.filter(organisation=org_a, month=response.contact_month).exists()
+    rollups.rollup_incremental()
+    assert not ScoreRollup.objects.filter(organisation=org_a).exists()
 
 
 def test_response_changelist_has_no_n_plus_one_queries(client, org_a, kcc_a):

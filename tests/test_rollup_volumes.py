@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from surveys import rollups, selectors
-from surveys.models import Channel, ContactVolume, PeriodKind, Role, RollupDirtyMonth, StaffMembership
+from surveys.models import ALL_CHANNELS, Channel, ContactVolume, PeriodKind, Role, RollupChange, StaffMembership
 from tests.factories import OrganisationFactory
 
 User = get_user_model()
@@ -58,7 +58,7 @@ def test_a_csv_file_is_imported_and_shows_up_in_the_yearly_kerncijfers(tmp_path,
         ("stichtse-vecht", "telefoon", date(2018, 2, 1), 6100),
         ("utrecht", "email", date(2018, 1, 1), 1600),
     ]
-    assert RollupDirtyMonth.objects.count() == 3
+    assert RollupChange.objects.count() == 3
     rollups.rollup_incremental()
     [year] = selectors.rollup_figures(organisation=organisation, period=PeriodKind.YEAR, channel=Channel.TELEFOON)
     assert (year.contacts_imported, year.contacts, year.n) == (12600, 12600, 0)
@@ -81,6 +81,11 @@ def test_an_xlsx_file_with_dutch_headers_and_date_cells_for_one_organisation(tmp
     call_command("import_volumes", path, organisation="stichtse-vecht")
     assert ContactVolume.objects.get(month=date(2018, 3, 1)).count == 3990
     assert ContactVolume.objects.get(month=date(2018, 3, 1)).source == "correctie.csv"
+    rollups.rollup_incremental()  # the rollups take in the difference: 3990, not 4000 + 3990
+    march = selectors.rollup_figures(organisation=organisation, period=PeriodKind.MONTH, channel=Channel.BALIE)[0]
+    assert (march.period_start, march.contacts_imported) == (date(2018, 3, 1), 3990)
+    [year] = selectors.rollup_figures(organisation=organisation, period=PeriodKind.YEAR, channel=ALL_CHANNELS)
+    assert year.contacts_imported == 3990 + 4100
 
 
 @pytest.mark.django_db
@@ -106,7 +111,7 @@ def test_a_file_with_wrong_rows_is_refused_as_a_whole_with_every_wrong_row(tmp_p
     assert "Rij 7: aantal “12.5”" in errors
     assert "Rij 2" not in errors
     assert volumes() == []
-    assert not RollupDirtyMonth.objects.exists()
+    assert not RollupChange.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ calendar, incremental and full passes agree, and statistics are derived correctl
 
 import math
 import statistics
+import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from surveys import demo, rollups, selectors, services
+from surveys import demo, rollups, selectors, services, volumes
 from surveys.formatting import format_count, format_difference, format_percent, format_score
 from surveys.models import (
     ALL_CHANNELS,
@@ -24,7 +25,7 @@ from surveys.models import (
     ContactVolume,
     PeriodKind,
     Response,
-    RollupDirtyMonth,
+    RollupChange,
     ScoreRollup,
     Source,
 )
@@ -67,8 +68,6 @@ def rollup_rows():
         "contacts_registered",
         "contacts_imported",
         "invitations_sent",
-        "responses",
-        "invited_responses",
     )
     return sorted(scores, key=str), sorted(contacts, key=str)
 
@@ -163,7 +162,7 @@ def test_a_late_answer_updates_the_earlier_month_and_its_year(organisation):
     assert (november.n, november.mean, november.distribution) == (2, 7, {5: 1, 9: 1})
     assert november.responses == 2 and november.invited_responses == 1
     assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].mean == 7
-    assert not RollupDirtyMonth.objects.exists()
+    assert not RollupChange.objects.exists()
 
 
 @pytest.mark.django_db
@@ -172,8 +171,7 @@ def test_months_without_responses_lose_their_rows(organisation):
     gone = respond(organisation, 4, datetime(2018, 6, 5, tzinfo=AMSTERDAM), channel=Channel.TELEFOON)
     rollups.rollup_incremental()
     assert date(2018, 6, 1) in figures(organisation, channel=ALL_CHANNELS)
-    gone.delete()
-    services.mark_month_dirty(organisation_id=organisation.pk, month=date(2018, 6, 1))
+    services.delete_responses([gone.pk])
     rollups.rollup_incremental()
     assert list(figures(organisation, channel=ALL_CHANNELS)) == [date(2018, 5, 1)]
     assert not ScoreRollup.objects.filter(channel=Channel.TELEFOON).exists()
@@ -261,8 +259,10 @@ def test_the_queries_of_an_incremental_pass_do_not_grow_with_the_number_of_respo
 
     def queries_for(count):
         Response.objects.all().delete()
+        ScoreRollup.objects.all().delete()
+        ContactRollup.objects.all().delete()
         moment = datetime(2018, 3, 10, 12, tzinfo=AMSTERDAM)
-        Response.objects.bulk_create(
+        responses = Response.objects.bulk_create(
             Response(
                 organisation=organisation,
                 channel=Channel.BALIE,
@@ -274,7 +274,9 @@ def test_the_queries_of_an_incremental_pass_do_not_grow_with_the_number_of_respo
             )
             for i in range(count)
         )
-        services.mark_month_dirty(organisation_id=organisation.pk, month=date(2018, 3, 1))
+        for response in responses:  # one change per response, as services.submit_response() records
+            rollups.record_response_changes([response.pk])
+        assert RollupChange.objects.count() == count
         with CaptureQueriesContext(connection) as context:
             rollups.rollup_incremental()
         assert figures(organisation)[date(2018, 3, 1)].n == count
@@ -286,17 +288,64 @@ def test_the_queries_of_an_incremental_pass_do_not_grow_with_the_number_of_respo
 # --- concurrency ---------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_a_month_marked_again_during_a_rollup_stays_marked(organisation):
+def _respond_elsewhere(organisation, score, moment):
+    """A response committed by another connection (a resident's request) while this one is busy."""
+
+    def submit():
+        try:
+            respond(organisation, score, moment)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=submit)
+    thread.start()
+    thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_response_committed_during_a_pass_waits_for_the_next_one(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    organisation = OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
-    seen = list(RollupDirtyMonth.objects.values_list("organisation_id", "month", "marked_at"))
-    # A response arrives while the rollup that read these marks is still running.
-    respond(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
-    rollups._clear_marks(seen)
-    assert RollupDirtyMonth.objects.filter(month=date(2018, 3, 1)).exists()
+    add = rollups._add
+
+    def meanwhile(model, *args, **kwargs):
+        if model is ScoreRollup:  # once, while the pass is busy
+            _respond_elsewhere(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
+        return add(model, *args, **kwargs)
+
+    monkeypatch.setattr(rollups, "_add", meanwhile)
     rollups.rollup_incremental()
-    assert figures(organisation)[date(2018, 3, 1)].n == 2
-    assert not RollupDirtyMonth.objects.exists()
+    monkeypatch.undo()
+    assert figures(organisation)[date(2018, 3, 1)].n == 1  # the pass took in what it had read
+    assert RollupChange.objects.count() == 1  # and left the new change pending
+    rollups.rollup_incremental()
+    march = figures(organisation)[date(2018, 3, 1)]
+    assert (march.n, march.mean) == (2, 5)
+    assert not RollupChange.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_response_committed_during_a_recount_is_counted_exactly_once(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    organisation = OrganisationFactory()
+    respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
+    contact_months = rollups._contact_months
+
+    def meanwhile(*args):
+        # After the responses were counted, before the pending changes are deleted.
+        _respond_elsewhere(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
+        contact_months(*args)
+
+    monkeypatch.setattr(rollups, "_contact_months", meanwhile)
+    rollups.rollup_full()
+    monkeypatch.undo()
+    assert figures(organisation)[date(2018, 3, 1)].n == 1  # the recount's snapshot is from before it
+    assert RollupChange.objects.count() == 1  # so its change stays for the next pass
+    rollups.rollup_incremental()
+    march = figures(organisation)[date(2018, 3, 1)]
+    assert (march.n, march.mean, march.responses) == (2, 5, 2)
+    assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == 2
 
 
 @pytest.mark.django_db
@@ -306,14 +355,17 @@ def test_a_job_that_dies_halfway_leaves_no_half_written_period(organisation, mon
     before = rollup_rows()
     respond(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
 
-    def killed(*args):
-        raise SystemExit("worker killed")  # after the months were written, before the years
+    add = rollups._add
 
-    monkeypatch.setattr(rollups, "_years", killed)
+    def killed(*args, **kwargs):
+        add(*args, **kwargs)
+        raise SystemExit("worker killed")  # after the month and year rows were written, before the commit
+
+    monkeypatch.setattr(rollups, "_add", killed)
     with pytest.raises(SystemExit):
         rollups.rollup_incremental()
     assert rollup_rows() == before  # the month rows written before the crash were rolled back
-    assert RollupDirtyMonth.objects.filter(month=date(2018, 3, 1)).exists()
+    assert RollupChange.objects.filter(month=date(2018, 3, 1)).exists()
     monkeypatch.undo()
     rollups.rollup_incremental()  # the next run repairs it
     assert figures(organisation)[date(2018, 3, 1)].n == 2
@@ -326,15 +378,14 @@ def test_running_a_pass_twice_gives_the_same_rows(organisation):
         respond(organisation, score, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
     rollups.rollup_incremental()
     first = rollup_rows()
-    services.mark_month_dirty(organisation_id=organisation.pk, month=date(2018, 3, 1))
-    rollups.rollup_incremental()
+    assert rollups.rollup_incremental().months == 0  # nothing pending: nothing written
     rollups.rollup_full()
     rollups.rollup_full(organisation_ids=[organisation.pk], since=date(2018, 2, 1))
     assert rollup_rows() == first
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_organisation_busy_in_another_job_is_skipped_and_stays_marked(settings):
+def test_an_organisation_busy_in_another_job_is_skipped_and_its_changes_wait(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a worker: the beat pass rolls up, not the commit
     organisation = OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
@@ -348,9 +399,9 @@ def test_an_organisation_busy_in_another_job_is_skipped_and_stays_marked(setting
     finally:
         other.close()
     assert result.skipped == [organisation.pk]
-    assert RollupDirtyMonth.objects.filter(organisation=organisation).exists()
+    assert RollupChange.objects.filter(organisation=organisation).exists()
     assert rollups.rollup_organisation(organisation.pk).months == 1
-    assert not RollupDirtyMonth.objects.exists()
+    assert not RollupChange.objects.exists()
 
 
 @pytest.mark.django_db
@@ -360,9 +411,9 @@ def test_in_eager_mode_a_response_is_rolled_up_when_it_is_committed(organisation
             for day in (1, 2, 3):
                 respond(organisation, 6, datetime(2018, 3, day, tzinfo=AMSTERDAM))
                 respond(organisation, 8, datetime(2018, 4, day, tzinfo=AMSTERDAM))
-    assert len(callbacks) == 1  # one rollup for the organisation, however many months were marked
+    assert len(callbacks) == 1  # one rollup for the organisation, however many months changed
     assert figures(organisation)[date(2018, 4, 1)].mean == 8
-    assert not RollupDirtyMonth.objects.exists()
+    assert not RollupChange.objects.exists()
 
 
 # --- statistics --------------------------------------------------------------------------------
@@ -464,6 +515,45 @@ def test_an_invitation_counts_as_sent_once_its_delivery_is_sent(organisation, ma
 
 
 @pytest.mark.django_db
+def test_contacts_invitations_volumes_and_deletions_through_the_pass_equal_a_recount(organisation, mailoutbox):
+    moment = datetime(2018, 3, 31, 23, 30, tzinfo=AMSTERDAM)
+    delivered = services.register_contact(
+        organisation=organisation,
+        channel=Channel.EMAIL,
+        contact_moment=moment,
+        recipient="a@example.nl",
+        method="email",
+    )
+    services.register_contacts(
+        organisation=organisation,
+        contacts=[services.ContactInput(channel=Channel.TELEFOON, contact_moment=moment) for _ in range(3)],
+    )
+    rollups.rollup_incremental()
+    services.send_delivery(delivered.delivery.pk)
+    save_volumes = volumes.save_volumes
+    row = volumes.VolumeRow(1, organisation, Channel.TELEFOON, date(2018, 3, 1), 900)
+    save_volumes([row])
+    gone = respond(organisation, 4, moment, Channel.TELEFOON)
+    rollups.rollup_incremental()
+    save_volumes([volumes.VolumeRow(1, organisation, Channel.TELEFOON, row.month, 850)])
+    services.submit_response(
+        organisation=organisation,
+        channel=Channel.EMAIL,
+        score=9,
+        source=Source.INVITATION,
+        invitation=delivered.invitation,
+    )
+    services.delete_responses([gone.pk])
+    rollups.rollup_incremental()
+    passes = rollup_rows()
+    march = figures(organisation, channel=ALL_CHANNELS)[date(2018, 3, 1)]
+    assert (march.contacts_registered, march.contacts_imported, march.invitations_sent) == (4, 850, 4)
+    assert (march.n, march.responses, march.response_rate) == (1, 1, 0.25)
+    rollups.rollup_full()
+    assert rollup_rows() == passes
+
+
+@pytest.mark.django_db
 def test_figures_can_be_limited_to_a_range_of_periods(organisation):
     for year in (2017, 2018):
         for month in (1, 6, 12):
@@ -511,7 +601,7 @@ def test_the_rollup_command_runs_the_incremental_pass_and_a_full_recompute(organ
     respond(organisation, 6, datetime(2018, 5, 10, tzinfo=AMSTERDAM))
     call_command("rollup", no_progress=True)
     assert "Rolled up 1 organisation(s), 2 month(s)" in capsys.readouterr().out
-    assert not RollupDirtyMonth.objects.exists()
+    assert not RollupChange.objects.exists()
     ScoreRollup.objects.all().delete()
     ContactRollup.objects.all().delete()
     call_command("rollup", full=True, organisation=organisation.slug, since="2018-04", no_progress=True)

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from surveys import demo
-from surveys.models import Answer, Channel, ContactVolume, Organisation, Response, Role, RollupDirtyMonth, Source
+from surveys.models import Answer, Channel, ContactVolume, Organisation, Response, Role, RollupChange, Source
 from surveys.services import AMSTERDAM
 
 
@@ -216,10 +216,10 @@ def test_the_printed_one_click_link_stores_the_score(seeded, client):
     assert Response.objects.count() == before + 1
 
 
-def test_every_seeded_month_is_marked_for_the_rollups(seeded):
+def test_every_seeded_month_is_recorded_for_the_rollups(seeded):
     for slug in ("stichtse-vecht", "utrecht"):
-        months = RollupDirtyMonth.objects.filter(organisation__slug=slug, month__year__in=demo.YEARS)
-        assert months.count() == 24
+        changes = RollupChange.objects.filter(organisation__slug=slug, month__year__in=demo.YEARS)
+        assert changes.values("month").distinct().count() == 24
 
 
 def test_both_municipalities_have_their_channels(seeded):

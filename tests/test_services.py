@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys import services
-from surveys.models import Channel, Invitation, InvitationStatus, Response, RollupDirtyMonth, Source
+from surveys.models import Channel, Invitation, InvitationStatus, Response, RollupChange, Source
 from tests.factories import InvitationFactory, OrganisationFactory, ResponseFactory
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -282,7 +282,7 @@ def test_invitation_for_token_finds_only_the_right_invitation(invitation):
         (datetime(2018, 3, 31, 22, 30, tzinfo=ZoneInfo("UTC")), date(2018, 4, 1)),
     ],
 )
-def test_submission_marks_its_local_month_dirty(organisation, contact_moment, month):
+def test_submission_records_a_change_in_its_local_month(organisation, contact_moment, month):
     invitation = InvitationFactory(organisation=organisation, contact_moment=contact_moment)
     response = services.submit_response(
         organisation=organisation,
@@ -292,11 +292,12 @@ def test_submission_marks_its_local_month_dirty(organisation, contact_moment, mo
         invitation=invitation,
     )
     assert response.contact_month == month
-    assert list(RollupDirtyMonth.objects.values_list("organisation_id", "month")) == [(organisation.pk, month)]
+    changes = RollupChange.objects.filter(question_key="rapportcijfer")
+    assert list(changes.values_list("organisation_id", "month", "n", "total")) == [(organisation.pk, month, 1, 7)]
 
 
 @pytest.mark.django_db
-def test_open_response_without_invitation_marks_the_month_of_its_contact(organisation):
+def test_open_response_without_invitation_records_the_month_of_its_contact(organisation):
     services.submit_response(
         organisation=organisation,
         channel=Channel.TELEFOON,
@@ -306,7 +307,7 @@ def test_open_response_without_invitation_marks_the_month_of_its_contact(organis
     )
     services.submit_response(organisation=organisation, channel=Channel.BALIE, score=9, source=Source.OPEN)
     this_month = services.local_month(timezone.now())
-    assert set(RollupDirtyMonth.objects.values_list("month", flat=True)) == {date(2017, 6, 1), this_month}
+    assert set(RollupChange.objects.values_list("month", flat=True)) == {date(2017, 6, 1), this_month}
 
 
 @pytest.mark.django_db

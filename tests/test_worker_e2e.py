@@ -15,7 +15,7 @@ from django.db import connection
 
 from kto.celery import app as celery_app
 from surveys import services
-from surveys.models import Channel, RollupDirtyMonth, ScoreRollup, Source
+from surveys.models import Channel, RollupChange, ScoreRollup, Source
 from surveys.tasks import rollup_pass
 from tests.factories import OrganisationFactory
 
@@ -107,7 +107,7 @@ def test_a_real_worker_rolls_up_a_new_response(worker, settings):
                 source=Source.OPEN,
                 contact_moment=datetime(2018, 12, 31, 23, 30, tzinfo=AMSTERDAM),
             )
-        assert RollupDirtyMonth.objects.filter(organisation=organisation).exists()
+        assert RollupChange.objects.filter(organisation=organisation).exists()
         rollup_pass.apply_async()
 
         def month_row():
@@ -121,7 +121,7 @@ def test_a_real_worker_rolls_up_a_new_response(worker, settings):
             organisation=organisation, channel="all", period="year", period_start=date(2018, 1, 1)
         )
         assert year.n == 2
-        wait_for(lambda: not RollupDirtyMonth.objects.exists(), "the dirty mark to be cleared", process, log)
+        wait_for(lambda: not RollupChange.objects.exists(), "the change to be taken in", process, log)
         assert "rollup_organisation" in log.read_text()
     finally:
         celery_app.conf.task_always_eager = eager

@@ -142,7 +142,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
-    "rollup-dirty-months": {
+    "rollup-pass": {
         "task": "surveys.tasks.rollup_pass",
         "schedule": crontab(minute="*/2"),
     },

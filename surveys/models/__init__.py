@@ -13,7 +13,7 @@ from .invitations import (
 )
 from .organisations import Channel, Organisation, OrganisationChannel, Role, StaffMembership
 from .responses import Answer, Response, Source
-from .rollups import ALL_CHANNELS, SCORE_KEY, ContactRollup, ContactVolume, PeriodKind, RollupDirtyMonth, ScoreRollup
+from .rollups import ALL_CHANNELS, SCORE_KEY, ContactRollup, ContactVolume, PeriodKind, RollupChange, ScoreRollup
 from .surveys import Question, QuestionKind, Survey, SurveyVersion
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
     "RecipientCooldown",
     "Response",
     "Role",
-    "RollupDirtyMonth",
+    "RollupChange",
     "SCORE_KEY",
     "ScoreRollup",
     "Source",

@@ -28,23 +28,44 @@ class PeriodKind(models.TextChoices):
     YEAR = "year", _("Jaar")
 
 
-class RollupDirtyMonth(models.Model):
-    """A month of an organisation whose figures must be recomputed. Written in the same
-    transaction as the response that changed it; removed by the rollup pass."""
+class RollupChange(models.Model):
+    """A change to one month's figures that the rollups have not taken in yet: written in the
+    same transaction as the response, contact, invitation or volume import that caused it, and
+    removed by the rollup pass that adds it to the month rows (or by a full recount).
+
+    Score figures are per question (``question_key``; a change to the rapportcijfer also changes
+    the month's responses); contact figures have ``question_key`` "". Changes are signed: a
+    completed one-click response is a change of -1 for its old answers and +1 for the new ones."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
     month = models.DateField()
-    marked_at = models.DateTimeField(auto_now=True)
+    question_key = models.CharField(max_length=50, blank=True)
+    n = models.IntegerField(default=0)
+    n_invited = models.IntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    total_sq = models.BigIntegerField(default=0)
+    count_0 = models.IntegerField(default=0)
+    count_1 = models.IntegerField(default=0)
+    count_2 = models.IntegerField(default=0)
+    count_3 = models.IntegerField(default=0)
+    count_4 = models.IntegerField(default=0)
+    count_5 = models.IntegerField(default=0)
+    count_6 = models.IntegerField(default=0)
+    count_7 = models.IntegerField(default=0)
+    count_8 = models.IntegerField(default=0)
+    count_9 = models.IntegerField(default=0)
+    count_10 = models.IntegerField(default=0)
+    contacts_registered = models.IntegerField(default=0)
+    contacts_imported = models.IntegerField(default=0)
+    invitations_sent = models.IntegerField(default=0)
 
     class Meta:
-        verbose_name = _("te herberekenen maand")
-        verbose_name_plural = _("te herberekenen maanden")
-        constraints = [
-            models.UniqueConstraint(fields=["organisation", "month"], name="rollup_dirty_unique"),
-        ]
+        verbose_name = _("wijziging voor de rollups")
+        verbose_name_plural = _("wijzigingen voor de rollups")
 
     def __str__(self) -> str:
-        return f"{self.organisation_id} · {self.month:%Y-%m}"
+        return f"{self.organisation_id} · {self.channel} · {self.month:%Y-%m} · {self.question_key or '-'}"
 
 
 class ScoreRollup(models.Model):
@@ -60,6 +81,8 @@ class ScoreRollup(models.Model):
     question_key = models.SlugField(_("vraag"), max_length=50, default=SCORE_KEY, db_index=False)
     period = models.CharField(_("periode"), max_length=5, choices=PeriodKind.choices)
     period_start = models.DateField(_("begin periode"))
+    # A rollup pass may bring n to 0 for a moment (a response deleted); it deletes such rows in
+    # the same transaction, so readers only see n >= 1.
     n = models.PositiveIntegerField(_("aantal antwoorden"))
     n_invited = models.PositiveIntegerField(_("antwoorden op uitnodigingen"), default=0)
     total = models.BigIntegerField(_("som"))
@@ -88,7 +111,6 @@ class ScoreRollup(models.Model):
                 fields=["organisation", "channel", "question_key", "period", "period_start"],
                 name="score_rollup_unique",
             ),
-            models.CheckConstraint(condition=Q(n__gte=1), name="score_rollup_n_positive"),
             models.CheckConstraint(condition=Q(period__in=PeriodKind.values), name="score_rollup_period_valid"),
         ]
 
@@ -119,8 +141,9 @@ class ScoreRollup(models.Model):
 
 
 class ContactRollup(models.Model):
-    """Contact volumes and response in one period: contacts registered through the API,
-    contacts imported from the organisation's own systems, invitations sent, responses."""
+    """Contact volumes in one period: contacts registered through the API, contacts imported
+    from the organisation's own systems, invitations sent. (The responses, and so the response
+    rate, come from the rapportcijfer's ScoreRollup row: a response changes one row, not two.)"""
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="contact_rollups", db_index=False, db_constraint=False
@@ -131,8 +154,6 @@ class ContactRollup(models.Model):
     contacts_registered = models.PositiveIntegerField(_("geregistreerde contacten"), default=0)
     contacts_imported = models.PositiveIntegerField(_("geïmporteerde contacten"), default=0)
     invitations_sent = models.PositiveIntegerField(_("verzonden uitnodigingen"), default=0)
-    responses = models.PositiveIntegerField(_("reacties"), default=0)
-    invited_responses = models.PositiveIntegerField(_("reacties op uitnodigingen"), default=0)
     computed_at = models.DateTimeField(_("berekend"), default=timezone.now)
 
     class Meta:
@@ -148,12 +169,6 @@ class ContactRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} · {self.channel} · {self.period_start}"
-
-    @property
-    def response_rate(self) -> float | None:
-        if not self.invitations_sent:
-            return None
-        return self.invited_responses / self.invitations_sent
 
 
 class ContactVolume(models.Model):

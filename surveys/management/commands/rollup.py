@@ -1,5 +1,5 @@
-"""``python manage.py rollup``: the incremental rollup pass in this process; ``--full`` recomputes
-everything (optionally for one organisation and from a month on)."""
+"""``python manage.py rollup``: the incremental rollup pass in this process (takes in the pending
+changes); ``--full`` recounts everything (optionally for one organisation and from a month on)."""
 
 from datetime import date, datetime
 
@@ -19,10 +19,10 @@ def month(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Recompute the rollups of dirty months (default) or of everything (--full)."
+    help = "Take the pending changes into the rollups (default) or recount everything (--full)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--full", action="store_true", help="Recompute every month, not only the dirty ones.")
+        parser.add_argument("--full", action="store_true", help="Recount every month from the sources (also a repair).")
         parser.add_argument("--organisation", metavar="SLUG", help="Only this organisation.")
         parser.add_argument("--from", dest="since", metavar="YYYY-MM", help="With --full: only from this month on.")
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
@@ -47,14 +47,14 @@ class Command(BaseCommand):
             )
         else:
             if organisation_ids is None:
-                organisation_ids = rollups.dirty_organisation_ids()
+                organisation_ids = rollups.pending_organisation_ids()
             else:
-                organisation_ids = [i for i in organisation_ids if i in set(rollups.dirty_organisation_ids())]
+                organisation_ids = [i for i in organisation_ids if i in set(rollups.pending_organisation_ids())]
             result = rollups.rollup_incremental(organisation_ids=organisation_ids, progress=progress)
         message = (
             f"Rolled up {result.organisations} organisation(s), {result.months} month(s): "
             f"{result.score_rows} score row(s), {result.contact_rows} contact row(s)."
         )
         if result.skipped:
-            message += f" Skipped {len(result.skipped)} organisation(s) busy in another job (they stay marked)."
+            message += f" Skipped {len(result.skipped)} organisation(s) busy in another job (their changes wait)."
         self.stdout.write(self.style.SUCCESS(message))
