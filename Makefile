@@ -53,10 +53,13 @@ run: install messages
 	  $(MANAGE) runserver $(HOST):$(PORT); \
 	fi
 
-# Until the first release the schema lives in one initial migration, regenerated from the models.
+# Until the first release the schema lives in one initial migration, regenerated from the models;
+# the hand-written migrations after it (PostgreSQL storage settings) are set aside meanwhile.
 migrations: install
 	rm -f surveys/migrations/0001_initial.py
-	$(MANAGE) makemigrations surveys -n initial
+	mkdir -p .migrations-aside && mv surveys/migrations/0002_*.py .migrations-aside/
+	$(MANAGE) makemigrations surveys -n initial; status=$$?; \
+		mv .migrations-aside/*.py surveys/migrations/ && rmdir .migrations-aside; exit $$status
 
 lint: install
 	$(BIN)/ruff check .

@@ -22,7 +22,6 @@ Two ways keep the month rows right, both set-based SQL (never a Python loop over
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,72 +69,34 @@ _CONTACT_SUMS = _CONTACT_FIELDS[:-1]
 
 @dataclass
 class Scope:
-    """What one job recomputes: either some months per organisation (``months``: organisation id
-    -> months), or every month from ``since`` on (None = all) of some organisations (None = all)."""
+    """What a recount covers: every month from ``since`` on (None = all) of some organisations
+    (None = all)."""
 
     organisation_ids: list[int] | None = None
-    months: dict[int, frozenset[date]] | None = None
     since: date | None = None
 
-    def _per_organisation(self, make, prefix: str = "") -> Q:
-        """The organisations in scope, each with ``make(months)`` for its months. Organisations
-        with the same months share one term (usually all of them: the current month), so the
-        condition stays a few ``= ANY(...)`` terms instead of one per organisation."""
-        q = Q()
-        if self.months is not None:
-            by_months: dict[frozenset[date], list[int]] = defaultdict(list)
-            for organisation_id, months in self.months.items():
-                by_months[frozenset(months)].append(organisation_id)
-            any_of = Q(pk__in=[])  # matches nothing when there are no months
-            for months, organisation_ids in sorted(by_months.items(), key=lambda item: sorted(item[0])):
-                any_of |= Q(**{f"{prefix}organisation_id__in": sorted(organisation_ids)}) & make(sorted(months))
-            return any_of
-        if self.organisation_ids is not None:
-            q &= Q(**{f"{prefix}organisation_id__in": self.organisation_ids})
-        return q
+    def _organisations(self, prefix: str = "") -> Q:
+        if self.organisation_ids is None:
+            return Q()
+        return Q(**{f"{prefix}organisation_id__in": self.organisation_ids})
 
     def month_filter(self, field_name: str, prefix: str = "") -> Q:
         """Rows of a table with a month column (first day of the month) in scope."""
-        q = self._per_organisation(lambda months: Q(**{f"{prefix}{field_name}__in": months}), prefix)
+        q = self._organisations(prefix)
         if self.since is not None:
             q &= Q(**{f"{prefix}{field_name}__gte": self.since})
         return q
 
     def moment_filter(self, field_name: str) -> Q:
-        """The same months as ranges of aware datetimes (for tables without a month column)."""
-
-        def ranges(months):
-            any_of = Q()
-            for month in months:
-                any_of |= Q(
-                    **{f"{field_name}__gte": month_start(month), f"{field_name}__lt": month_start(next_month(month))}
-                )
-            return any_of
-
-        q = self._per_organisation(ranges)
+        """The same for a table without a month column: moments from the first one in scope."""
+        q = self._organisations()
         if self.since is not None:
             q &= Q(**{f"{field_name}__gte": month_start(self.since)})
         return q
 
     def years(self) -> Scope:
-        """The scope of the years touched by this scope's months (1 January dates)."""
-        if self.months is not None:
-            return Scope(months={o: frozenset(date(m.year, 1, 1) for m in months) for o, months in self.months.items()})
+        """The scope of the years touched by this scope's months."""
         return Scope(self.organisation_ids, since=date(self.since.year, 1, 1) if self.since else None)
-
-    def months_of_years(self) -> Q:
-        """The month rows that make up the years of this (year) scope."""
-
-        def in_years(starts):
-            any_of = Q()
-            for start in starts:
-                any_of |= Q(period_start__gte=start, period_start__lt=date(start.year + 1, 1, 1))
-            return any_of
-
-        q = self._per_organisation(in_years)
-        if self.since is not None:
-            q &= Q(period_start__gte=self.since)
-        return q
 
 
 @dataclass
@@ -327,9 +288,12 @@ def rollup_organisations(organisation_ids: list[int]) -> RollupResult:
 def rollup_incremental(
     *, organisation_ids: Iterable[int] | None = None, batch_size: int = 500, progress=None
 ) -> RollupResult:
-    """The incremental pass in this process: the organisations with pending changes, up to
-    ``batch_size`` organisations per job (the Celery pass runs one job per organisation)."""
-    ids = sorted(organisation_ids) if organisation_ids is not None else sorted(pending_organisation_ids())
+    """The incremental pass in this process: every organisation (default) or these, up to
+    ``batch_size`` organisations per job (the Celery pass runs one job per organisation with
+    pending changes). A job without changes writes nothing, so no query for which have any."""
+    if organisation_ids is None:
+        organisation_ids = Organisation.objects.values_list("id", flat=True)
+    ids = sorted(organisation_ids)
     batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
     result = RollupResult()
     for batch in progress(batches) if progress else batches:
@@ -393,80 +357,106 @@ def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
     taken in. Costs follow the number of changes and of rows they touch, not the responses."""
     stamp = timezone.now()
     result = RollupResult()
-    _take_changes(organisation_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT organisation_id, month, question_key = '' FROM {_CHANGES}")  # noqa: S608
-        touched = cursor.fetchall()
-    if any(not contacts for _, _, contacts in touched):
-        result.score_rows += _apply_changes(ScoreRollup, _SCORE_DELTAS, ["question_key"], _SCORE_SUMS, stamp)
-    if any(contacts for _, _, contacts in touched):
-        result.contact_rows += _apply_changes(ContactRollup, _CONTACT_DELTAS, [], _CONTACT_SUMS, stamp)
-    months = {(organisation_id, month) for organisation_id, month, _ in touched}
+    if connection.vendor == "postgresql":
+        touched = _sum_changes_postgresql(organisation_ids)
+    else:
+        touched = _sum_changes(organisation_ids)
+    for contacts, model, keys, figures, temp in (
+        (False, ScoreRollup, _SCORE_KEYS, _SCORE_SUMS, _SCORE_DELTAS),
+        (True, ContactRollup, _CONTACT_KEYS, _CONTACT_SUMS, _CONTACT_DELTAS),
+    ):
+        rows = [row for row in touched if row[2] == contacts]
+        if rows:
+            negative, shrunk = any(row[3] for row in rows), any(row[4] for row in rows)
+            written = _add(model, keys, figures, temp, stamp, negative=negative, shrunk=shrunk)
+            if contacts:
+                result.contact_rows += written
+            else:
+                result.score_rows += written
+    months = {(organisation_id, month) for organisation_id, month, *_ in touched if month is not None}
     result.organisations, result.months = len({organisation_id for organisation_id, _ in months}), len(months)
     for name in (_CHANGES, _SCORE_DELTAS, _CONTACT_DELTAS):
         _execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
-def _take_changes(organisation_ids: list[int]) -> None:
-    """Move the pending changes of these organisations into a temporary table, summed per
-    organisation, channel, month and question: exactly the changes deleted are the ones taken
-    in, whatever other transactions commit meanwhile."""
+# Score changes have a question; contact changes have question "".
+_DELTAS = [
+    (_SCORE_DELTAS, ScoreRollup, ["question_key"], _SCORE_SUMS, "question_key <> ''"),
+    (_CONTACT_DELTAS, ContactRollup, [], _CONTACT_SUMS, "question_key = ''"),
+]
+
+
+def _sum_changes_postgresql(organisation_ids: list[int]) -> list[tuple[int, date, bool]]:
+    """Take the pending changes of these organisations and sum them into the two temporary
+    tables of deltas (score and contact rows, per channel and all channels, month and year),
+    in one statement: the rows it deletes are exactly the rows it sums, whatever other
+    transactions commit meanwhile. Returns rows (organisation, month or None, contact changes?,
+    any negative sum?, any sum that cannot have grown?)."""
+    parts, params = [], [organisation_ids]
+    for temp, model, keys, figures, condition in _DELTAS:
+        columns = ["organisation_id", "channel", *keys, "period", "period_start", *figures]
+        # Only constant names are interpolated; values are parameters.
+        _create_temp(temp, f"SELECT {', '.join(columns)} FROM {model._meta.db_table} WITH NO DATA", [])  # noqa: S608
+        selected = ", ".join(["organisation_id", "COALESCE(channel, %s)", *keys])
+        parts.append(
+            f"{temp} AS (INSERT INTO {temp} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {selected}, CASE WHEN month IS NULL THEN %s ELSE %s END, COALESCE(month, year), "
+            f"{_summed(figures)} FROM summed WHERE {condition} "
+            f"GROUP BY {', '.join(['organisation_id', *keys])}, GROUPING SETS ((channel, month), (month), "
+            f"(channel, year), (year)) RETURNING organisation_id, period, period_start, {'FALSE' if keys else 'TRUE'}, "
+            f"{_negative(figures, '')}, {_shrunk(figures, '')})"
+        )
+        params += [ALL_CHANNELS, PeriodKind.YEAR, PeriodKind.MONTH]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # (A join with the locked ids, not "= ANY(...)": one hash lookup per change.)
+            f"WITH taken AS (DELETE FROM {RollupChange._meta.db_table} c USING unnest(%s::bigint[]) AS locked (id) "  # noqa: S608
+            f"WHERE c.organisation_id = locked.id RETURNING {', '.join(f'c.{name}' for name in _CHANGE_COLUMNS)}), "
+            # First per month (a change per response, many per month), then per grouping set.
+            f"summed AS (SELECT {', '.join(_CHANGE_COLUMNS[:4])}, CAST(DATE_TRUNC('year', month) AS DATE) AS year, "
+            f"{_summed(_CHANGE_COLUMNS[4:])} FROM taken GROUP BY {', '.join(_CHANGE_COLUMNS[:4])}), {', '.join(parts)} "
+            f"SELECT organisation_id, CASE WHEN period = %s THEN period_start END, contact, BOOL_OR(negative), "
+            f"BOOL_OR(shrunk) FROM (SELECT * FROM {_SCORE_DELTAS} UNION ALL SELECT * FROM {_CONTACT_DELTAS}) "
+            f"deltas (organisation_id, period, period_start, contact, negative, shrunk) GROUP BY 1, 2, 3",
+            [*params, PeriodKind.MONTH],
+        )
+        return cursor.fetchall()
+
+
+def _sum_changes(organisation_ids: list[int]) -> list[tuple[int, date, bool]]:
+    """The same in steps, for SQLite (the embedded default), which serialises writers: nothing
+    commits between these statements."""
     pending = RollupChange.objects.filter(organisation_id__in=organisation_ids)
     keys = _CHANGE_COLUMNS[:4]
     figures = _CHANGE_COLUMNS[4:]
     summed = pending.values(*keys).annotate(**{f"a_{name}": Sum(name) for name in figures}).order_by()
     select, params = _sql(summed)
     # Only constant names and the ORM's own SQL are interpolated; values are parameters.
-    select = f"SELECT {', '.join(keys)}, {_named(figures)} FROM ({select}) summed"  # noqa: S608
-    if connection.vendor == "postgresql":
-        # One statement: the rows it deletes are the rows it sums.
-        where, where_params = _where(pending)
-        _create_temp(_CHANGES, f"{select} WITH NO DATA", params)
-        _execute(
-            f"WITH taken AS (DELETE FROM {RollupChange._meta.db_table} WHERE {where} "  # noqa: S608
-            f"RETURNING {', '.join(_CHANGE_COLUMNS)}) INSERT INTO {_CHANGES} ({', '.join(_CHANGE_COLUMNS)}) "
-            f"SELECT {', '.join(keys)}, {_summed(figures)} FROM taken GROUP BY {', '.join(keys)}",
-            where_params,
-        )
-        return
-    # SQLite (the embedded default) serialises writers: nothing commits between these statements.
-    _create_temp(_CHANGES, select, params)
+    _create_temp(_CHANGES, f"SELECT {', '.join(keys)}, {_named(figures)} FROM ({select}) summed", params)  # noqa: S608
     pending.delete()
-
-
-def _apply_changes(model, temp: str, keys: list[str], figures: list[str], stamp: datetime) -> int:
-    """Sum the changes (score changes: per question; contact changes: question "") per
-    organisation, channel and month, add the "all channels" rows and the years, and add those
-    sums to the rows of ``model``. Returns the number of rows written."""
-    columns = ", ".join(["organisation_id", "channel", *keys])
-    # Only constant names are interpolated; values are parameters.
-    _create_temp(
-        temp,
-        f"SELECT {columns}, CAST(%s AS VARCHAR(5)) AS period, month AS period_start, {_summed(figures)} "  # noqa: S608
-        f"FROM {_CHANGES} WHERE question_key {'<>' if keys else '='} '' GROUP BY {columns}, month",
-        [PeriodKind.MONTH],
-    )
-    _add_all_channels(temp, ["organisation_id", *keys, "period", "period_start"], figures)
-    _add_years(temp, ["organisation_id", "channel", *keys], figures)
-    unique = ["organisation_id", "channel", *keys, "period", "period_start"]
-    return _add(model, unique, figures, temp, stamp)
-
-
-def _where(queryset) -> tuple[str, list]:
-    where, params = queryset.query.get_compiler(connection=connection).compile(queryset.query.where)
-    return where, list(params)
-
-
-def _year_of(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"CAST(DATE_TRUNC('year', {column}) AS DATE)"
-    return f"DATE({column}, 'start of year')"
+    for temp, _model, keys, figures, condition in _DELTAS:
+        columns = ", ".join(["organisation_id", "channel", *keys])
+        _create_temp(
+            temp,
+            f"SELECT {columns}, CAST(%s AS VARCHAR(5)) AS period, month AS period_start, {_summed(figures)} "  # noqa: S608
+            f"FROM {_CHANGES} WHERE {condition} GROUP BY {columns}, month",
+            [PeriodKind.MONTH],
+        )
+        _add_all_channels(temp, ["organisation_id", *keys, "period", "period_start"], figures)
+        _add_years(temp, ["organisation_id", "channel", *keys], figures)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT organisation_id, month, question_key = '' FROM {_CHANGES}")  # noqa: S608
+        rows = [(o, m if isinstance(m, date) else date.fromisoformat(m), bool(c), False, False) for o, m, c in cursor]
+    for temp, _model, keys, figures, _condition in _DELTAS:
+        rows.append((0, None, not keys, _any_row(temp, _negative(figures)), _any_row(temp, _shrunk(figures))))
+    return rows
 
 
 def _add_years(temp: str, keys: list[str], figures: list[str]) -> None:
-    """Add the year rows to a temporary table of changes per month: the sums of their months."""
-    year = _year_of("period_start")
+    """Add the year rows to a temporary table of changes per month: the sums of their months.
+    (SQLite only: PostgreSQL sums the years in the same statement as the months.)"""
+    year = "DATE(period_start, 'start of year')"
     # Only constant names are interpolated; values are parameters.
     _execute(
         f"INSERT INTO {temp} ({', '.join(keys)}, period, period_start, {', '.join(figures)}) "  # noqa: S608
@@ -476,34 +466,44 @@ def _add_years(temp: str, keys: list[str], figures: list[str]) -> None:
     )
 
 
-def _add(model, keys: list[str], figures: list[str], temp: str, stamp: datetime) -> int:
+def _negative(figures: list[str], prefix: str = "t.") -> str:
+    return "(" + " OR ".join(f"{prefix}{name} < 0" for name in figures) + ")"
+
+
+def _shrunk(figures: list[str], prefix: str = "t.") -> str:
+    """A row can only end up without figures when none of its figures grew."""
+    return "(" + " AND ".join(f"{prefix}{name} <= 0" for name in figures) + ")"
+
+
+def _add(
+    model, keys: list[str], figures: list[str], temp: str, stamp: datetime, *, negative: bool, shrunk: bool
+) -> int:
     """Add the sums in the temporary table to the rows of ``model`` (an upsert), then delete the
-    rows that a change took every figure from. Returns the number of rows written."""
+    rows that a change took every figure from (only looked for when some sum is ``shrunk``).
+    Returns the number of rows written."""
     table = connection.ops.quote_name(model._meta.db_table)
     stamp = connection.ops.adapt_datetimefield_value(stamp)
     columns = ", ".join(keys + figures)
     match = " AND ".join(f"{table}.{key} = t.{key}" for key in keys)
-    negative = " OR ".join(f"t.{name} < 0" for name in figures)
-    shrunk = " AND ".join(f"t.{name} <= 0" for name in figures)
     written = 0
     # Only constant names are interpolated; values are parameters.
-    if _any_row(temp, negative):
+    if negative:
         # Taking away (a changed or deleted response) only happens to rows that exist; an upsert
         # cannot do it, as the check constraints refuse the negative row it would propose.
         added = ", ".join(f"{name} = {table}.{name} + t.{name}" for name in figures)
         written += _execute(
-            f"UPDATE {table} SET {added}, computed_at = %s FROM {temp} t WHERE {match} AND ({negative})",  # noqa: S608
+            f"UPDATE {table} SET {added}, computed_at = %s FROM {temp} t WHERE {match} AND {_negative(figures)}",  # noqa: S608
             [stamp],
         )
     added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in figures)
     # ("WHERE" after FROM lets SQLite read ON CONFLICT as the upsert clause.)
     written += _execute(
         f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, %s FROM {temp} t "  # noqa: S608
-        f"WHERE NOT ({negative}) ON CONFLICT ({', '.join(keys)}) "
+        f"WHERE NOT {_negative(figures)} ON CONFLICT ({', '.join(keys)}) "
         f"DO UPDATE SET {added}, computed_at = excluded.computed_at",
         [stamp],
     )
-    if _any_row(temp, shrunk):  # a row can only end up empty when none of its figures grew
+    if shrunk:
         empty = " AND ".join(f"{table}.{name} = 0" for name in figures)
         _execute(f"DELETE FROM {table} WHERE {empty} AND EXISTS (SELECT 1 FROM {temp} t WHERE {match})")  # noqa: S608
     return written
@@ -667,7 +667,7 @@ def _years(scope: Scope, stamp: datetime, result: RollupResult) -> None:
     """Sum the stored month rows of the years in scope into year rows (no response is read, and
     sums of sums are exact)."""
     years = scope.years()
-    months = years.months_of_years()
+    months = years.month_filter("period_start")
     year = TruncYear("period_start")
     if connection.vendor == "postgresql":
         year = Cast(year, DateField())
@@ -702,42 +702,24 @@ def _years(scope: Scope, stamp: datetime, result: RollupResult) -> None:
 
 
 def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, scope: Scope, stamp: datetime) -> int:
-    """Make the rows of ``model`` in scope for ``period`` equal to those of the temporary table,
-    set-based: update the rows whose figures changed (unchanged rows are not rewritten), insert
-    the new ones, delete those without data any more; a full recompute replaces all rows in
-    scope. Returns the number of rows written.
-    (No concurrent job writes these rows: the organisations are locked.)"""
+    """Replace the rows of ``model`` in scope for ``period`` with those of the temporary table.
+    Returns the number of rows written. The rows go in ordered by period, so that the rows a
+    pass changes (the recent months and their year) lie together on few pages."""
     table = connection.ops.quote_name(model._meta.db_table)
     stamp = connection.ops.adapt_datetimefield_value(stamp)
-    match = " AND ".join([*(f"{table}.{key} = t.{key}" for key in keys if key != "period"), f"{table}.period = %s"])
-    changed = " OR ".join(f"{table}.{name} <> t.{name}" for name in figures)
-    # Only constant names and the ORM's own SQL are interpolated; values are parameters.
-    # The rows in scope (the scope's conditions let the planner use the unique index).
     queryset = model.objects.filter(scope.month_filter("period_start"), period=period)
     in_scope, scope_params = queryset.query.get_compiler(connection=connection).compile(queryset.query.where)
     selected = [("%s" if key == "period" else f"t.{key}") for key in keys]
-    insert = (
+    order = ", ".join(f"t.{key}" for key in ["period_start", *(key for key in keys if "period" not in key)])
+    # Only constant names and the ORM's own SQL are interpolated; values are parameters.
+    # A recount replaces everything in scope: no joins whose plans depend on statistics that
+    # rows written in this same transaction have made stale.
+    _execute(f"DELETE FROM {table} WHERE {in_scope}", scope_params)  # noqa: S608
+    return _execute(
         f"INSERT INTO {table} ({', '.join(keys + figures)}, computed_at) "  # noqa: S608
-        f"SELECT {', '.join(selected + [f't.{name}' for name in figures])}, %s FROM {temp} t"
+        f"SELECT {', '.join(selected + [f't.{name}' for name in figures])}, %s FROM {temp} t ORDER BY {order}",
+        [period, stamp],
     )
-    if scope.months is None:
-        # A full recompute replaces everything in scope: no joins whose plans depend on
-        # statistics that rows written in this same transaction have made stale.
-        _execute(f"DELETE FROM {table} WHERE {in_scope}", scope_params)  # noqa: S608
-        return _execute(insert, [period, stamp])
-    written = _execute(
-        f"UPDATE {table} SET {', '.join(f'{name} = t.{name}' for name in figures)}, computed_at = %s "  # noqa: S608
-        f"FROM {temp} t WHERE {in_scope} AND {match} AND ({changed})",
-        [stamp, *scope_params, period],
-    )
-    new_rows = f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})"  # noqa: S608
-    written += _execute(new_rows, [period, stamp, period])
-    matches = " AND ".join(f"t.{key} = {table}.{key}" for key in keys if key != "period")
-    _execute(
-        f"DELETE FROM {table} WHERE {in_scope} AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE {matches})",  # noqa: S608
-        scope_params,
-    )
-    return written
 
 
 def organisation_ids_for(slugs: Iterable[str]) -> list[int]:

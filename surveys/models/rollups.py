@@ -43,8 +43,8 @@ class RollupChange(models.Model):
     question_key = models.CharField(max_length=50, blank=True)
     n = models.IntegerField(default=0)
     n_invited = models.IntegerField(default=0)
-    total = models.BigIntegerField(default=0)
-    total_sq = models.BigIntegerField(default=0)
+    total = models.IntegerField(default=0)  # a change covers a few responses: no bigint needed
+    total_sq = models.IntegerField(default=0)
     count_0 = models.IntegerField(default=0)
     count_1 = models.IntegerField(default=0)
     count_2 = models.IntegerField(default=0)

@@ -46,10 +46,6 @@ class Command(BaseCommand):
                 organisation_ids=organisation_ids, since=month(since) if since else None, progress=progress
             )
         else:
-            if organisation_ids is None:
-                organisation_ids = rollups.pending_organisation_ids()
-            else:
-                organisation_ids = [i for i in organisation_ids if i in set(rollups.pending_organisation_ids())]
             result = rollups.rollup_incremental(organisation_ids=organisation_ids, progress=progress)
         message = (
             f"Rolled up {result.organisations} organisation(s), {result.months} month(s): "
