@@ -1,22 +1,23 @@
 """The aggregation: responses, answers, contacts, imported volumes and invitations rolled up per
-organisation, channel (and all channels together), question and calendar month in Europe/Amsterdam;
-years are summed from the stored months, never from the responses.
+organisation, channel (and all channels together), question and calendar month in Europe/Amsterdam,
+and calendar year: a year is always the exact sum of its stored months.
 
 Two ways keep the month rows right, both set-based SQL (never a Python loop over responses):
 
 - The incremental pass. Every write that changes a month's figures records the change
   (``RollupChange``: signed sums, counts and distribution) in its own transaction; the response's
-  change comes from the same GROUP BY as the recount. The pass adds the pending changes of a batch
-  of organisations to their month rows with one aggregate query, re-derives the years of those
-  months from their month rows, and deletes exactly the changes it took in, all in one
-  transaction under per-organisation advisory locks: a killed job leaves the changes pending, two
-  jobs never take in the same change, and a pass without changes writes nothing. Its cost follows
-  the number of changes, not the number of responses in a month.
+  change comes from the same GROUP BY as the recount. The pass takes the pending changes of a
+  batch of organisations and sums them per channel and all channels, month and year in one
+  statement, and adds those sums to the month rows and to the year rows (so a year stays the sum
+  of its months), in one transaction under per-organisation advisory locks: a killed job leaves
+  the changes pending, two jobs never take in the same change, and a pass without changes writes
+  nothing. Its cost follows the number of changes, not the number of responses in a month.
 - The recount (``rollup_full``): each source is read with one GROUP BY on the ``contact_month``
-  column fixed at write time (no time zone is converted per row) and the rows in scope are
-  replaced; the pending changes of those months are part of the recount and are deleted with it,
-  in one snapshot. Re-running gives the same rows (zulip's resumable counts); it also repairs rows
-  that something wrote without recording a change.
+  column fixed at write time (no time zone is converted per row), the years are summed from the
+  recounted months, and the rows in scope are replaced; the pending changes of those months are
+  part of the recount and are deleted with it, in one snapshot. Re-running gives the same rows
+  (zulip's resumable counts); it also repairs rows that something wrote without recording a
+  change.
 """
 
 from __future__ import annotations
