@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -57,15 +58,7 @@ logger = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x4B544F
 
 _SCORE_SUMS = ["n", "n_invited", "total", "total_sq", *DISTRIBUTION_FIELDS]
-_SCORE_UNIQUE = ["organisation", "channel", "question_key", "period", "period_start"]
-_CONTACT_FIELDS = [
-    "contacts_registered",
-    "contacts_imported",
-    "invitations_sent",
-    "computed_at",
-]
-_CONTACT_UNIQUE = ["organisation", "channel", "period", "period_start"]
-_CONTACT_SUMS = _CONTACT_FIELDS[:-1]
+_CONTACT_SUMS = ["contacts_registered", "contacts_imported", "invitations_sent"]
 
 
 @dataclass
@@ -121,10 +114,6 @@ def month_start(month: date) -> datetime:
     return datetime(month.year, month.month, 1, tzinfo=AMSTERDAM)
 
 
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 # --- recording changes (the writers' side) -----------------------------------------------------
 
 
@@ -132,8 +121,9 @@ def record_changes(changes: list[RollupChange]) -> None:
     """Store changes to months' figures; part of the caller's transaction."""
     changes = [change for change in changes if _has_figures(change)]
     RollupChange.objects.bulk_create(changes)
-    for organisation_id in sorted({change.organisation_id for change in changes}):
-        _rollup_soon(organisation_id)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        for organisation_id in sorted({change.organisation_id for change in changes}):
+            rollup_after_commit(organisation_id)
 
 
 def record_response_changes(response_ids: list[int], *, sign: int = 1) -> None:
@@ -147,26 +137,19 @@ def record_response_changes(response_ids: list[int], *, sign: int = 1) -> None:
     # Only constant names and the ORM's own SQL are interpolated; values are parameters.
     _execute(
         f"INSERT INTO {RollupChange._meta.db_table} (organisation_id, channel, month, question_key, "  # noqa: S608
-        f"{', '.join(_SCORE_SUMS)}, {', '.join(_CHANGE_CONTACT_FIGURES)}) "
-        f"SELECT organisation_id, channel, period_start, question_key, {figures}, 0, 0, 0 FROM ({select}) s",
+        f"{', '.join(_SCORE_SUMS)}, {', '.join(_CONTACT_SUMS)}) "
+        f"SELECT organisation_id, channel, period_start, question_key, {figures}, "
+        f"{', '.join('0' for _ in _CONTACT_SUMS)} FROM ({select}) s",
         params,
     )
-    organisation_ids = Response.objects.filter(pk__in=response_ids).values_list("organisation_id", flat=True)
-    for organisation_id in sorted(set(organisation_ids)):
-        _rollup_soon(organisation_id)
-
-
-_CHANGE_CONTACT_FIGURES = ["contacts_registered", "contacts_imported", "invitations_sent"]
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # only then the organisations are needed: no query otherwise
+        organisation_ids = Response.objects.filter(pk__in=response_ids).values_list("organisation_id", flat=True)
+        for organisation_id in sorted(set(organisation_ids)):
+            rollup_after_commit(organisation_id)
 
 
 def _has_figures(change: RollupChange) -> bool:
-    return any(getattr(change, name) for name in [*_SCORE_SUMS, *_CHANGE_CONTACT_FIGURES])
-
-
-def _rollup_soon(organisation_id: int) -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        # No worker, so no beat pass: roll the organisation up once this transaction commits.
-        rollup_after_commit(organisation_id)
+    return any(getattr(change, name) for name in [*_SCORE_SUMS, *_CONTACT_SUMS])
 
 
 def pending_organisation_ids() -> list[int]:
@@ -199,8 +182,8 @@ class _RollupAfterCommit:
 
 
 def rollup_after_commit(organisation_id: int) -> None:
-    """Without a worker (eager Celery, the embedded default) no beat pass runs: roll up once the
-    recording transaction commits."""
+    """Without a worker (eager Celery, the embedded default) no beat pass runs: roll the
+    organisation up once the recording transaction commits."""
     callback = _RollupAfterCommit(organisation_id)
     conn = transaction.get_connection()
     if conn.in_atomic_block and any(entry[1] == callback for entry in conn.run_on_commit):
@@ -349,7 +332,7 @@ def _recompute(scope: Scope, progress=None) -> RollupResult:
 _CHANGES = "kto_rollup_changes"
 _SCORE_DELTAS = "kto_rollup_score_deltas"
 _CONTACT_DELTAS = "kto_rollup_contact_deltas"
-_CHANGE_COLUMNS = ["organisation_id", "channel", "month", "question_key", *_SCORE_SUMS, *_CHANGE_CONTACT_FIGURES]
+_CHANGE_COLUMNS = ["organisation_id", "channel", "month", "question_key", *_SCORE_SUMS, *_CONTACT_SUMS]
 
 
 def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
@@ -362,50 +345,75 @@ def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
         touched = _sum_changes_postgresql(organisation_ids)
     else:
         touched = _sum_changes(organisation_ids)
-    for contacts, model, keys, figures, temp in (
-        (False, ScoreRollup, _SCORE_KEYS, _SCORE_SUMS, _SCORE_DELTAS),
-        (True, ContactRollup, _CONTACT_KEYS, _CONTACT_SUMS, _CONTACT_DELTAS),
-    ):
-        rows = [row for row in touched if row[2] == contacts]
+    for deltas in _DELTAS:
+        rows = [row for row in touched if row.contacts == deltas.contacts]
         if rows:
-            negative, shrunk = any(row[3] for row in rows), any(row[4] for row in rows)
-            written = _add(model, keys, figures, temp, stamp, negative=negative, shrunk=shrunk)
-            if contacts:
+            negative, shrunk = any(row.negative for row in rows), any(row.shrunk for row in rows)
+            written = _add(deltas, stamp, negative=negative, shrunk=shrunk)
+            if deltas.contacts:
                 result.contact_rows += written
             else:
                 result.score_rows += written
-    months = {(organisation_id, month) for organisation_id, month, *_ in touched if month is not None}
+    months = {(row.organisation_id, row.month) for row in touched if row.month is not None}
     result.organisations, result.months = len({organisation_id for organisation_id, _ in months}), len(months)
     for name in (_CHANGES, _SCORE_DELTAS, _CONTACT_DELTAS):
         _execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
-# Score changes have a question; contact changes have question "".
+@dataclass(frozen=True)
+class _Deltas:
+    """The summed changes for one rollup table, in a temporary table."""
+
+    temp: str
+    model: type
+    keys: list[str]  # besides organisation, channel and period
+    figures: list[str]
+    contacts: bool  # contact changes have question ""; score changes have a question
+
+    @property
+    def unique(self) -> list[str]:
+        return ["organisation_id", "channel", *self.keys, "period", "period_start"]
+
+    @property
+    def condition(self) -> str:
+        return "question_key = ''" if self.contacts else "question_key <> ''"
+
+
 _DELTAS = [
-    (_SCORE_DELTAS, ScoreRollup, ["question_key"], _SCORE_SUMS, "question_key <> ''"),
-    (_CONTACT_DELTAS, ContactRollup, [], _CONTACT_SUMS, "question_key = ''"),
+    _Deltas(_SCORE_DELTAS, ScoreRollup, ["question_key"], _SCORE_SUMS, contacts=False),
+    _Deltas(_CONTACT_DELTAS, ContactRollup, [], _CONTACT_SUMS, contacts=True),
 ]
 
 
-def _sum_changes_postgresql(organisation_ids: list[int]) -> list[tuple[int, date, bool]]:
+class _Touched(NamedTuple):
+    """What a pass took in, per organisation and month (None: the year rows) and kind."""
+
+    organisation_id: int
+    month: date | None
+    contacts: bool
+    negative: bool  # some sum is negative (a changed or deleted response)
+    shrunk: bool  # some row may have lost its last figure
+
+
+def _sum_changes_postgresql(organisation_ids: list[int]) -> list[_Touched]:
     """Take the pending changes of these organisations and sum them into the two temporary
     tables of deltas (score and contact rows, per channel and all channels, month and year),
     in one statement: the rows it deletes are exactly the rows it sums, whatever other
-    transactions commit meanwhile. Returns rows (organisation, month or None, contact changes?,
-    any negative sum?, any sum that cannot have grown?)."""
+    transactions commit meanwhile."""
     parts, params = [], [organisation_ids]
-    for temp, model, keys, figures, condition in _DELTAS:
-        columns = ["organisation_id", "channel", *keys, "period", "period_start", *figures]
+    for deltas in _DELTAS:
+        temp, keys, figures = deltas.temp, deltas.keys, deltas.figures
+        columns = [*deltas.unique, *figures]
         # Only constant names are interpolated; values are parameters.
-        _create_temp(temp, f"SELECT {', '.join(columns)} FROM {model._meta.db_table} WITH NO DATA", [])  # noqa: S608
+        _create_temp(temp, f"SELECT {', '.join(columns)} FROM {deltas.model._meta.db_table} WITH NO DATA", [])  # noqa: S608
         selected = ", ".join(["organisation_id", "COALESCE(channel, %s)", *keys])
         parts.append(
             f"{temp} AS (INSERT INTO {temp} ({', '.join(columns)}) "  # noqa: S608
             f"SELECT {selected}, CASE WHEN month IS NULL THEN %s ELSE %s END, COALESCE(month, year), "
-            f"{_summed(figures)} FROM summed WHERE {condition} "
+            f"{_summed(figures)} FROM summed WHERE {deltas.condition} "
             f"GROUP BY {', '.join(['organisation_id', *keys])}, GROUPING SETS ((channel, month), (month), "
-            f"(channel, year), (year)) RETURNING organisation_id, period, period_start, {'FALSE' if keys else 'TRUE'}, "
+            f"(channel, year), (year)) RETURNING organisation_id, period, period_start, {deltas.contacts}, "
             f"{_negative(figures, '')}, {_shrunk(figures, '')})"
         )
         params += [ALL_CHANNELS, PeriodKind.YEAR, PeriodKind.MONTH]
@@ -422,10 +430,10 @@ def _sum_changes_postgresql(organisation_ids: list[int]) -> list[tuple[int, date
             f"deltas (organisation_id, period, period_start, contact, negative, shrunk) GROUP BY 1, 2, 3",
             [*params, PeriodKind.MONTH],
         )
-        return cursor.fetchall()
+        return [_Touched(*row) for row in cursor.fetchall()]
 
 
-def _sum_changes(organisation_ids: list[int]) -> list[tuple[int, date, bool]]:
+def _sum_changes(organisation_ids: list[int]) -> list[_Touched]:
     """The same in steps, for SQLite (the embedded default), which serialises writers: nothing
     commits between these statements."""
     pending = RollupChange.objects.filter(organisation_id__in=organisation_ids)
@@ -436,21 +444,25 @@ def _sum_changes(organisation_ids: list[int]) -> list[tuple[int, date, bool]]:
     # Only constant names and the ORM's own SQL are interpolated; values are parameters.
     _create_temp(_CHANGES, f"SELECT {', '.join(keys)}, {_named(figures)} FROM ({select}) summed", params)  # noqa: S608
     pending.delete()
-    for temp, _model, keys, figures, condition in _DELTAS:
-        columns = ", ".join(["organisation_id", "channel", *keys])
+    for deltas in _DELTAS:
+        columns = ", ".join(["organisation_id", "channel", *deltas.keys])
         _create_temp(
-            temp,
-            f"SELECT {columns}, CAST(%s AS VARCHAR(5)) AS period, month AS period_start, {_summed(figures)} "  # noqa: S608
-            f"FROM {_CHANGES} WHERE {condition} GROUP BY {columns}, month",
+            deltas.temp,
+            f"SELECT {columns}, CAST(%s AS VARCHAR(5)) AS period, month AS period_start, "  # noqa: S608
+            f"{_summed(deltas.figures)} FROM {_CHANGES} WHERE {deltas.condition} GROUP BY {columns}, month",
             [PeriodKind.MONTH],
         )
-        _add_all_channels(temp, ["organisation_id", *keys, "period", "period_start"], figures)
-        _add_years(temp, ["organisation_id", "channel", *keys], figures)
+        _add_all_channels(deltas.temp, ["organisation_id", *deltas.keys, "period", "period_start"], deltas.figures)
+        _add_years(deltas.temp, ["organisation_id", "channel", *deltas.keys], deltas.figures)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT organisation_id, month, question_key = '' FROM {_CHANGES}")  # noqa: S608
-        rows = [(o, m if isinstance(m, date) else date.fromisoformat(m), bool(c), False, False) for o, m, c in cursor]
-    for temp, _model, keys, figures, _condition in _DELTAS:
-        rows.append((0, None, not keys, _any_row(temp, _negative(figures)), _any_row(temp, _shrunk(figures))))
+        rows = [_Touched(o, date.fromisoformat(str(m)), bool(c), False, False) for o, m, c in cursor]
+    for deltas in _DELTAS:
+        negative, shrunk = (
+            _any_row(deltas.temp, _negative(deltas.figures)),
+            _any_row(deltas.temp, _shrunk(deltas.figures)),
+        )
+        rows.append(_Touched(0, None, deltas.contacts, negative, shrunk))
     return rows
 
 
@@ -476,13 +488,12 @@ def _shrunk(figures: list[str], prefix: str = "t.") -> str:
     return "(" + " AND ".join(f"{prefix}{name} <= 0" for name in figures) + ")"
 
 
-def _add(
-    model, keys: list[str], figures: list[str], temp: str, stamp: datetime, *, negative: bool, shrunk: bool
-) -> int:
-    """Add the sums in the temporary table to the rows of ``model`` (an upsert), then delete the
-    rows that a change took every figure from (only looked for when some sum is ``shrunk``).
+def _add(deltas: _Deltas, stamp: datetime, *, negative: bool, shrunk: bool) -> int:
+    """Add the sums in the temporary table to the rows of the rollup table (an upsert), then
+    delete the rows that a change took every figure from (only looked for when some sum is ``shrunk``).
     Returns the number of rows written."""
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = connection.ops.quote_name(deltas.model._meta.db_table)
+    keys, figures, temp = deltas.unique, deltas.figures, deltas.temp
     stamp = connection.ops.adapt_datetimefield_value(stamp)
     columns = ", ".join(keys + figures)
     match = " AND ".join(f"{table}.{key} = t.{key}" for key in keys)
@@ -721,10 +732,6 @@ def _sync(model, keys: list[str], figures: list[str], temp: str, period: str, sc
         f"SELECT {', '.join(selected + [f't.{name}' for name in figures])}, %s FROM {temp} t ORDER BY {order}",
         [period, stamp],
     )
-
-
-def organisation_ids_for(slugs: Iterable[str]) -> list[int]:
-    return list(Organisation.objects.filter(slug__in=list(slugs)).values_list("id", flat=True))
 
 
 __all__ = [

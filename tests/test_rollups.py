@@ -309,10 +309,10 @@ def test_a_response_committed_during_a_pass_waits_for_the_next_one(settings, mon
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
     add = rollups._add
 
-    def meanwhile(model, *args, **kwargs):
-        if model is ScoreRollup:  # once, while the pass is busy
+    def meanwhile(deltas, *args, **kwargs):
+        if deltas.model is ScoreRollup:  # once, while the pass is busy
             _respond_elsewhere(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
-        return add(model, *args, **kwargs)
+        return add(deltas, *args, **kwargs)
 
     monkeypatch.setattr(rollups, "_add", meanwhile)
     rollups.rollup_incremental()
