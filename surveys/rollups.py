@@ -7,11 +7,12 @@ Two ways keep the month rows right, both set-based SQL (never a Python loop over
 - The incremental pass. Every write that changes a month's figures records the change
   (``RollupChange``: signed sums, counts and distribution) in its own transaction; the response's
   change comes from the same GROUP BY as the recount. The pass takes the pending changes of a
-  batch of organisations and sums them per channel and all channels, month and year in one
-  statement, and adds those sums to the month rows and to the year rows (so a year stays the sum
-  of its months), in one transaction under per-organisation advisory locks: a killed job leaves
-  the changes pending, two jobs never take in the same change, and a pass without changes writes
-  nothing. Its cost follows the number of changes, not the number of responses in a month.
+  batch of organisations, sums them per channel and all channels, month and year, and adds those
+  sums to the month rows and to the year rows (so a year stays the sum of its months), in one
+  statement (on PostgreSQL), in one transaction under per-organisation advisory locks: a killed
+  job leaves the changes pending, two jobs never take in the same change, and a pass without
+  changes writes nothing. Its cost follows the number of changes, not the number of responses in
+  a month; jobs on other connections (Celery workers, ``rollup --jobs``) share organisations out.
 - The recount (``rollup_full``): each source is read with one GROUP BY on the ``contact_month``
   column fixed at write time (no time zone is converted per row), the years are summed from the
   recounted months, and the rows in scope are replaced; the pending changes of those months are
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -270,19 +272,41 @@ def rollup_organisations(organisation_ids: list[int]) -> RollupResult:
 
 
 def rollup_incremental(
-    *, organisation_ids: Iterable[int] | None = None, batch_size: int = 500, progress=None
+    *, organisation_ids: Iterable[int] | None = None, batch_size: int = 500, jobs: int = 1, progress=None
 ) -> RollupResult:
     """The incremental pass in this process: every organisation (default) or these, up to
-    ``batch_size`` organisations per job (the Celery pass runs one job per organisation with
-    pending changes). A job without changes writes nothing, so no query for which have any."""
+    ``batch_size`` organisations per transaction (the Celery pass runs one job per organisation
+    with pending changes). A job without changes writes nothing, so no query for which have any.
+    With ``jobs`` > 1 (PostgreSQL) the organisations are shared out over that many connections
+    working at the same time, as the Celery workers would: a pass then uses more than one core,
+    as a recount's aggregate query does with PostgreSQL's parallel workers."""
     if organisation_ids is None:
-        organisation_ids = Organisation.objects.values_list("id", flat=True)
+        organisation_ids = Organisation.objects.order_by().values_list("id", flat=True)
     ids = sorted(organisation_ids)
-    batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+    if connection.vendor != "postgresql":
+        jobs = 1  # SQLite has one writer at a time
+    if jobs > 1 and connection.in_atomic_block:
+        raise RuntimeError("A pass in parallel jobs cannot run inside a transaction: its jobs would not see it.")
+    shares = [ids[i::jobs] for i in range(jobs)]  # interleaved: big and small organisations in each
+    batches = [share[i : i + batch_size] for share in shares for i in range(0, len(share), batch_size)]
     result = RollupResult()
-    for batch in progress(batches) if progress else batches:
-        result += rollup_organisations(batch)
+    if jobs == 1:
+        for batch in progress(batches) if progress else batches:
+            result += rollup_organisations(batch)
+        return result
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_in_own_connection, batch) for batch in batches]
+        for future in progress(futures) if progress else futures:
+            result += future.result()
     return result
+
+
+def _in_own_connection(organisation_ids: list[int]) -> RollupResult:
+    """One job of a parallel pass, in a thread of its own (so with a connection of its own)."""
+    try:
+        return rollup_organisations(organisation_ids)
+    finally:
+        connection.close()
 
 
 def rollup_full(*, organisation_ids: list[int] | None = None, since: date | None = None, progress=None) -> RollupResult:
@@ -330,8 +354,6 @@ def _recompute(scope: Scope, progress=None) -> RollupResult:
 
 
 _CHANGES = "kto_rollup_changes"
-_SCORE_DELTAS = "kto_rollup_score_deltas"
-_CONTACT_DELTAS = "kto_rollup_contact_deltas"
 _CHANGE_COLUMNS = ["organisation_id", "channel", "month", "question_key", *_SCORE_SUMS, *_CONTACT_SUMS]
 
 
@@ -342,47 +364,69 @@ def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
     stamp = timezone.now()
     result = RollupResult()
     if connection.vendor == "postgresql":
-        touched = _sum_changes_postgresql(organisation_ids)
+        touched = _take_in_postgresql(organisation_ids, stamp, result)
     else:
-        touched = _sum_changes(organisation_ids)
+        touched = _take_in_steps(organisation_ids)
     for deltas in _DELTAS:
         rows = [row for row in touched if row.contacts == deltas.contacts]
-        if rows:
-            negative, shrunk = any(row.negative for row in rows), any(row.shrunk for row in rows)
-            written = _add(deltas, stamp, negative=negative, shrunk=shrunk)
+        if any(row.takes_away for row in rows):
+            # What the temporary table holds: on PostgreSQL only the sums that take something away.
+            written = _add_from_temporary_table(deltas, stamp)
             if deltas.contacts:
                 result.contact_rows += written
             else:
                 result.score_rows += written
+        emptied = sorted({row.organisation_id for row in rows if row.shrunk})
+        if emptied:
+            _delete_empty_rows(deltas, emptied)
     months = {(row.organisation_id, row.month) for row in touched if row.month is not None}
     result.organisations, result.months = len({organisation_id for organisation_id, _ in months}), len(months)
-    for name in (_CHANGES, _SCORE_DELTAS, _CONTACT_DELTAS):
+    for name in (_CHANGES, *(deltas.temp for deltas in _DELTAS)):
         _execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
 @dataclass(frozen=True)
 class _Deltas:
-    """The summed changes for one rollup table, in a temporary table."""
+    """The summed changes for one rollup table, and how they are added to it."""
 
-    temp: str
+    name: str
     model: type
     keys: list[str]  # besides organisation, channel and period
     figures: list[str]
     contacts: bool  # contact changes have question ""; score changes have a question
 
     @property
+    def table(self) -> str:
+        return connection.ops.quote_name(self.model._meta.db_table)
+
+    @property
+    def temp(self) -> str:
+        return f"kto_rollup_{self.name}_deltas"
+
+    @property
     def unique(self) -> list[str]:
         return ["organisation_id", "channel", *self.keys, "period", "period_start"]
+
+    @property
+    def columns(self) -> str:
+        return ", ".join([*self.unique, *self.figures])
 
     @property
     def condition(self) -> str:
         return "question_key = ''" if self.contacts else "question_key <> ''"
 
+    def create_temporary_table(self) -> None:
+        _create_temp(self.temp, f"SELECT {self.columns} FROM {self.table} WITH NO DATA", [])  # noqa: S608
+
+    def added(self, row: str) -> str:
+        """``n = r.n + row.n, ...``"""
+        return ", ".join(f"{figure} = r.{figure} + {row}.{figure}" for figure in self.figures)
+
 
 _DELTAS = [
-    _Deltas(_SCORE_DELTAS, ScoreRollup, ["question_key"], _SCORE_SUMS, contacts=False),
-    _Deltas(_CONTACT_DELTAS, ContactRollup, [], _CONTACT_SUMS, contacts=True),
+    _Deltas("score", ScoreRollup, ["question_key"], _SCORE_SUMS, contacts=False),
+    _Deltas("contact", ContactRollup, [], _CONTACT_SUMS, contacts=True),
 ]
 
 
@@ -392,50 +436,69 @@ class _Touched(NamedTuple):
     organisation_id: int
     month: date | None
     contacts: bool
-    negative: bool  # some sum is negative (a changed or deleted response)
+    takes_away: bool  # some sum is negative or none grew (a changed or deleted response)
     shrunk: bool  # some row may have lost its last figure
 
 
-def _sum_changes_postgresql(organisation_ids: list[int]) -> list[_Touched]:
-    """Take the pending changes of these organisations and sum them into the two temporary
-    tables of deltas (score and contact rows, per channel and all channels, month and year),
-    in one statement: the rows it deletes are exactly the rows it sums, whatever other
-    transactions commit meanwhile."""
-    parts, params = [], [organisation_ids]
+def _take_in_postgresql(organisation_ids: list[int], stamp: datetime, result: RollupResult) -> list[_Touched]:
+    """Take the pending changes of these organisations, sum them per channel and all channels,
+    month and year, and add the sums to the rollup rows (an upsert), in one statement: the rows
+    it deletes are exactly the rows it adds, whatever other transactions commit meanwhile. The
+    sums that take something away go into the temporary tables instead, as an upsert cannot
+    take away: the check constraints refuse the negative row it would propose."""
+    stamp = connection.ops.adapt_datetimefield_value(stamp)
+    parts, params, touched, counts = [], [organisation_ids], [], []
     for deltas in _DELTAS:
-        temp, keys, figures = deltas.temp, deltas.keys, deltas.figures
-        columns = [*deltas.unique, *figures]
+        deltas.create_temporary_table()
+        name, keys, figures = deltas.name, deltas.keys, deltas.figures
+        grouped = ", ".join(["organisation_id", "channel", "month", *keys])
+        per_month = ", ".join(["organisation_id", "channel", *keys, "%s AS period", "month AS period_start", *figures])
+        all_channels = ", ".join(["organisation_id", "COALESCE(channel, %s)", *keys])
         # Only constant names are interpolated; values are parameters.
-        _create_temp(temp, f"SELECT {', '.join(columns)} FROM {deltas.model._meta.db_table} WITH NO DATA", [])  # noqa: S608
-        selected = ", ".join(["organisation_id", "COALESCE(channel, %s)", *keys])
-        parts.append(
-            f"{temp} AS (INSERT INTO {temp} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {selected}, CASE WHEN month IS NULL THEN %s ELSE %s END, COALESCE(month, year), "
-            f"{_summed(figures)} FROM summed WHERE {deltas.condition} "
-            f"GROUP BY {', '.join(['organisation_id', *keys])}, GROUPING SETS ((channel, month), (month), "
-            f"(channel, year), (year)) RETURNING organisation_id, period, period_start, {deltas.contacts}, "
-            f"{_negative(figures, '')}, {_shrunk(figures, '')})"
+        parts += [
+            # First per channel and month (many changes for few months). The sums of integers
+            # stay integers: a SUM of bigints is a numeric, several times slower to add up.
+            f"{name}_summed AS (SELECT {grouped}, CAST(DATE_TRUNC('year', month) AS DATE) AS year, "  # noqa: S608
+            f"{', '.join(f'CAST(SUM({figure}) AS INTEGER) AS {figure}' for figure in figures)} FROM taken "
+            f"WHERE {deltas.condition} GROUP BY {grouped})",
+            # Then all channels per month, and the years per channel and for all channels.
+            f"{name}_deltas AS (SELECT *, {_negative(figures, '')} OR {_shrunk(figures, '')} AS takes_away, "  # noqa: S608
+            f"{_shrunk(figures, '')} AS shrunk FROM (SELECT {per_month} FROM {name}_summed UNION ALL "
+            f"SELECT {all_channels}, CASE WHEN month IS NULL THEN %s ELSE %s END, COALESCE(month, year), "
+            f"{_summed(figures)} FROM {name}_summed GROUP BY {', '.join(['organisation_id', *keys])}, "
+            f"GROUPING SETS ((month), (channel, year), (year))) deltas)",
+            f"{name}_taking_away AS (INSERT INTO {deltas.temp} ({deltas.columns}) "  # noqa: S608
+            f"SELECT {deltas.columns} FROM {name}_deltas WHERE takes_away)",
+            f"{name}_added AS (INSERT INTO {deltas.table} AS r ({deltas.columns}, computed_at) "  # noqa: S608
+            f"SELECT {deltas.columns}, %s FROM {name}_deltas WHERE NOT takes_away "
+            f"ON CONFLICT ({', '.join(deltas.unique)}) DO UPDATE SET {deltas.added('excluded')}, "
+            f"computed_at = excluded.computed_at RETURNING 1)",
+        ]
+        params += [PeriodKind.MONTH, ALL_CHANNELS, PeriodKind.YEAR, PeriodKind.MONTH, stamp]
+        touched.append(
+            f"SELECT organisation_id, CASE WHEN period = %s THEN period_start END, {deltas.contacts}, "  # noqa: S608
+            f"takes_away, shrunk FROM {name}_deltas"
         )
-        params += [ALL_CHANNELS, PeriodKind.YEAR, PeriodKind.MONTH]
+        counts.append(f"(SELECT COUNT(*) FROM {name}_added)")  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
             # (A join with the locked ids, not "= ANY(...)": one hash lookup per change.)
             f"WITH taken AS (DELETE FROM {RollupChange._meta.db_table} c USING unnest(%s::bigint[]) AS locked (id) "  # noqa: S608
             f"WHERE c.organisation_id = locked.id RETURNING {', '.join(f'c.{name}' for name in _CHANGE_COLUMNS)}), "
-            # First per month (a change per response, many per month), then per grouping set.
-            f"summed AS (SELECT {', '.join(_CHANGE_COLUMNS[:4])}, CAST(DATE_TRUNC('year', month) AS DATE) AS year, "
-            f"{_summed(_CHANGE_COLUMNS[4:])} FROM taken GROUP BY {', '.join(_CHANGE_COLUMNS[:4])}), {', '.join(parts)} "
-            f"SELECT organisation_id, CASE WHEN period = %s THEN period_start END, contact, BOOL_OR(negative), "
-            f"BOOL_OR(shrunk) FROM (SELECT * FROM {_SCORE_DELTAS} UNION ALL SELECT * FROM {_CONTACT_DELTAS}) "
-            f"deltas (organisation_id, period, period_start, contact, negative, shrunk) GROUP BY 1, 2, 3",
-            [*params, PeriodKind.MONTH],
+            f"{', '.join(parts)} SELECT organisation_id, month, contacts, BOOL_OR(takes_away), BOOL_OR(shrunk), "
+            f"{', '.join(counts)} FROM ({' UNION ALL '.join(touched)}) touched "
+            f"(organisation_id, month, contacts, takes_away, shrunk) GROUP BY 1, 2, 3",
+            [*params, *(PeriodKind.MONTH for _ in _DELTAS)],
         )
-        return [_Touched(*row) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if rows:
+        result.score_rows, result.contact_rows = rows[0][5:]
+    return [_Touched(*row[:5]) for row in rows]
 
 
-def _sum_changes(organisation_ids: list[int]) -> list[_Touched]:
+def _take_in_steps(organisation_ids: list[int]) -> list[_Touched]:
     """The same in steps, for SQLite (the embedded default), which serialises writers: nothing
-    commits between these statements."""
+    commits between these statements. Every sum goes through the temporary tables."""
     pending = RollupChange.objects.filter(organisation_id__in=organisation_ids)
     keys = _CHANGE_COLUMNS[:4]
     figures = _CHANGE_COLUMNS[4:]
@@ -444,6 +507,7 @@ def _sum_changes(organisation_ids: list[int]) -> list[_Touched]:
     # Only constant names and the ORM's own SQL are interpolated; values are parameters.
     _create_temp(_CHANGES, f"SELECT {', '.join(keys)}, {_named(figures)} FROM ({select}) summed", params)  # noqa: S608
     pending.delete()
+    touched = []
     for deltas in _DELTAS:
         columns = ", ".join(["organisation_id", "channel", *deltas.keys])
         _create_temp(
@@ -454,16 +518,37 @@ def _sum_changes(organisation_ids: list[int]) -> list[_Touched]:
         )
         _add_all_channels(deltas.temp, ["organisation_id", *deltas.keys, "period", "period_start"], deltas.figures)
         _add_years(deltas.temp, ["organisation_id", "channel", *deltas.keys], deltas.figures)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT organisation_id, month, question_key = '' FROM {_CHANGES}")  # noqa: S608
-        rows = [_Touched(o, date.fromisoformat(str(m)), bool(c), False, False) for o, m, c in cursor]
-    for deltas in _DELTAS:
-        negative, shrunk = (
-            _any_row(deltas.temp, _negative(deltas.figures)),
-            _any_row(deltas.temp, _shrunk(deltas.figures)),
-        )
-        rows.append(_Touched(0, None, deltas.contacts, negative, shrunk))
-    return rows
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT organisation_id, CASE WHEN period = %s THEN period_start END, "  # noqa: S608
+                f"MAX({_shrunk(deltas.figures)}) FROM {deltas.temp} t GROUP BY 1, 2",
+                [PeriodKind.MONTH],
+            )
+            touched += [
+                _Touched(organisation_id, month and date.fromisoformat(str(month)), deltas.contacts, True, bool(shrunk))
+                for organisation_id, month, shrunk in cursor
+            ]
+    return touched
+
+
+def _add_from_temporary_table(deltas: _Deltas, stamp: datetime) -> int:
+    """Add the sums in the temporary table to the rows that exist (also the sums that take
+    away), then insert the rows that do not exist yet and get a figure. Returns the number of
+    rows written."""
+    stamp = connection.ops.adapt_datetimefield_value(stamp)
+    match = " AND ".join(f"r.{key} = t.{key}" for key in deltas.unique)
+    # Only constant names are interpolated; values are parameters.
+    written = _execute(
+        f"UPDATE {deltas.table} AS r SET {deltas.added('t')}, computed_at = %s FROM {deltas.temp} t WHERE {match}",  # noqa: S608
+        [stamp],
+    )
+    # (After the update: the rows it found still exist, so they are not inserted again.)
+    return written + _execute(
+        f"INSERT INTO {deltas.table} ({deltas.columns}, computed_at) SELECT {deltas.columns}, %s "  # noqa: S608
+        f"FROM {deltas.temp} t WHERE NOT ({_negative(deltas.figures)} OR {_shrunk(deltas.figures)}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {deltas.table} r WHERE {match})",
+        [stamp],
+    )
 
 
 def _add_years(temp: str, keys: list[str], figures: list[str]) -> None:
@@ -488,43 +573,11 @@ def _shrunk(figures: list[str], prefix: str = "t.") -> str:
     return "(" + " AND ".join(f"{prefix}{name} <= 0" for name in figures) + ")"
 
 
-def _add(deltas: _Deltas, stamp: datetime, *, negative: bool, shrunk: bool) -> int:
-    """Add the sums in the temporary table to the rows of the rollup table (an upsert), then
-    delete the rows that a change took every figure from (only looked for when some sum is ``shrunk``).
-    Returns the number of rows written."""
-    table = connection.ops.quote_name(deltas.model._meta.db_table)
-    keys, figures, temp = deltas.unique, deltas.figures, deltas.temp
-    stamp = connection.ops.adapt_datetimefield_value(stamp)
-    columns = ", ".join(keys + figures)
-    match = " AND ".join(f"{table}.{key} = t.{key}" for key in keys)
-    written = 0
-    # Only constant names are interpolated; values are parameters.
-    if negative:
-        # Taking away (a changed or deleted response) only happens to rows that exist; an upsert
-        # cannot do it, as the check constraints refuse the negative row it would propose.
-        added = ", ".join(f"{name} = {table}.{name} + t.{name}" for name in figures)
-        written += _execute(
-            f"UPDATE {table} SET {added}, computed_at = %s FROM {temp} t WHERE {match} AND {_negative(figures)}",  # noqa: S608
-            [stamp],
-        )
-    added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in figures)
-    # ("WHERE" after FROM lets SQLite read ON CONFLICT as the upsert clause.)
-    written += _execute(
-        f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, %s FROM {temp} t "  # noqa: S608
-        f"WHERE NOT {_negative(figures)} ON CONFLICT ({', '.join(keys)}) "
-        f"DO UPDATE SET {added}, computed_at = excluded.computed_at",
-        [stamp],
-    )
-    if shrunk:
-        empty = " AND ".join(f"{table}.{name} = 0" for name in figures)
-        _execute(f"DELETE FROM {table} WHERE {empty} AND EXISTS (SELECT 1 FROM {temp} t WHERE {match})")  # noqa: S608
-    return written
-
-
-def _any_row(temp: str, condition: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {temp} t WHERE {condition} LIMIT 1")  # noqa: S608
-        return cursor.fetchone() is not None
+def _delete_empty_rows(deltas: _Deltas, organisation_ids: list[int]) -> None:
+    """Delete the rows of these organisations that a change took every figure from (no rollup
+    row exists without a figure, as after a recount)."""
+    empty = Q(**{name: 0 for name in deltas.figures}, organisation_id__in=organisation_ids)
+    deltas.model.objects.filter(empty).delete()
 
 
 def _execute(sql: str, params=()) -> int:

@@ -307,14 +307,14 @@ def test_a_response_committed_during_a_pass_waits_for_the_next_one(settings, mon
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
-    add = rollups._add
+    take_in = rollups._take_in_postgresql
 
-    def meanwhile(deltas, *args, **kwargs):
-        if deltas.model is ScoreRollup:  # once, while the pass is busy
-            _respond_elsewhere(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
-        return add(deltas, *args, **kwargs)
+    def meanwhile(*args, **kwargs):
+        touched = take_in(*args, **kwargs)
+        _respond_elsewhere(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))  # the pass is not committed yet
+        return touched
 
-    monkeypatch.setattr(rollups, "_add", meanwhile)
+    monkeypatch.setattr(rollups, "_take_in_postgresql", meanwhile)
     rollups.rollup_incremental()
     monkeypatch.undo()
     assert figures(organisation)[date(2018, 3, 1)].n == 1  # the pass took in what it had read
@@ -355,13 +355,13 @@ def test_a_job_that_dies_halfway_leaves_no_half_written_period(organisation, mon
     before = rollup_rows()
     respond(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
 
-    add = rollups._add
+    take_in = rollups._take_in_postgresql
 
     def killed(*args, **kwargs):
-        add(*args, **kwargs)
+        take_in(*args, **kwargs)
         raise SystemExit("worker killed")  # after the month and year rows were written, before the commit
 
-    monkeypatch.setattr(rollups, "_add", killed)
+    monkeypatch.setattr(rollups, "_take_in_postgresql", killed)
     with pytest.raises(SystemExit):
         rollups.rollup_incremental()
     assert rollup_rows() == before  # the month rows written before the crash were rolled back
@@ -612,12 +612,38 @@ def test_the_rollup_command_runs_the_incremental_pass_and_a_full_recompute(organ
     assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_pass_in_parallel_jobs_gives_the_rows_of_a_recount(settings, capsys):
+    """``rollup --jobs 2``: two connections share the organisations out; each change is taken
+    in exactly once."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    organisations = [OrganisationFactory() for _ in range(5)]
+    for index, organisation in enumerate(organisations):
+        for day in range(1, 2 + index):
+            respond(organisation, 1 + (day + index) % 10, datetime(2018, 3, day, tzinfo=AMSTERDAM))
+            respond(organisation, 7, datetime(2018, 4, day, tzinfo=AMSTERDAM), channel=Channel.TELEFOON)
+    call_command("rollup", jobs=2, no_progress=True)
+    assert "Rolled up 5 organisation(s), 10 month(s)" in capsys.readouterr().out
+    assert not RollupChange.objects.exists()
+    after_pass = rollup_rows()
+    rollups.rollup_full()
+    assert rollup_rows() == after_pass
+    assert figures(organisations[-1])[date(2018, 3, 1)].n == 5
+
+
+def test_a_pass_in_parallel_jobs_refuses_to_run_inside_a_transaction(db):
+    with pytest.raises(RuntimeError, match="cannot run inside a transaction"):
+        rollups.rollup_incremental(jobs=2)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
         ({"full": True, "since": "2018-13"}, "--from expects a month as YYYY-MM"),
         ({"since": "2018-01"}, "--from only goes with --full"),
         ({"organisation": "nergens"}, "Unknown organisation"),
+        ({"jobs": 0}, "--jobs expects 1 or more jobs, not 0"),
+        ({"jobs": 2, "full": True}, "--jobs only goes with the incremental pass"),
     ],
 )
 @pytest.mark.django_db

@@ -25,9 +25,18 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="Recount every month from the sources (also a repair).")
         parser.add_argument("--organisation", metavar="SLUG", help="Only this organisation.")
         parser.add_argument("--from", dest="since", metavar="YYYY-MM", help="With --full: only from this month on.")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            metavar="N",
+            help="Without --full: share the organisations out over N jobs working at the same time (PostgreSQL).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
 
-    def handle(self, *args, full: bool, organisation: str | None, since: str | None, no_progress: bool, **options):
+    def handle(
+        self, *args, full: bool, organisation: str | None, since: str | None, jobs: int, no_progress: bool, **options
+    ):
         organisation_ids = None
         if organisation:
             found = Organisation.objects.filter(slug=organisation).values_list("id", flat=True).first()
@@ -36,6 +45,10 @@ class Command(BaseCommand):
             organisation_ids = [found]
         if since and not full:
             raise CommandError("--from only goes with --full.")
+        if jobs < 1:
+            raise CommandError(f"--jobs expects 1 or more jobs, not {jobs}.")
+        if jobs > 1 and full:
+            raise CommandError("--jobs only goes with the incremental pass, not with --full.")
         disable = True if no_progress else None
 
         def progress(iterable):
@@ -46,7 +59,7 @@ class Command(BaseCommand):
                 organisation_ids=organisation_ids, since=month(since) if since else None, progress=progress
             )
         else:
-            result = rollups.rollup_incremental(organisation_ids=organisation_ids, progress=progress)
+            result = rollups.rollup_incremental(organisation_ids=organisation_ids, jobs=jobs, progress=progress)
         message = (
             f"Rolled up {result.organisations} organisation(s), {result.months} month(s): "
             f"{result.score_rows} score row(s), {result.contact_rows} contact row(s)."
