@@ -105,7 +105,13 @@ def child(kind: str) -> None:
 
 def run_child(kind: str) -> dict:
     output = subprocess.run(
-        [sys.executable, __file__, "--child", kind], check=True, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, __file__, "--child", kind],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        # The same session settings for every connection of the child (a pass in jobs opens more).
+        env={**os.environ, "PGOPTIONS": "-c work_mem=256MB -c jit=off"},
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 

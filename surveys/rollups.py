@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -287,24 +288,39 @@ def rollup_incremental(
         jobs = 1  # SQLite has one writer at a time
     if jobs > 1 and connection.in_atomic_block:
         raise RuntimeError("A pass in parallel jobs cannot run inside a transaction: its jobs would not see it.")
-    shares = [ids[i::jobs] for i in range(jobs)]  # interleaved: big and small organisations in each
-    batches = [share[i : i + batch_size] for share in shares for i in range(0, len(share), batch_size)]
-    result = RollupResult()
     if jobs == 1:
+        batches = _batches(ids, batch_size)
+        result = RollupResult()
         for batch in progress(batches) if progress else batches:
             result += rollup_organisations(batch)
         return result
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_in_own_connection, batch) for batch in batches]
-        for future in progress(futures) if progress else futures:
-            result += future.result()
+    # Interleaved shares (big and small organisations in each): this connection takes the first,
+    # each other share a thread with a connection of its own.
+    shares = [ids[i::jobs] for i in range(jobs)]
+    result = RollupResult()
+    with ThreadPoolExecutor(max_workers=jobs - 1) as pool:
+        futures = [pool.submit(_in_own_connection, share, batch_size) for share in shares[1:]]
+        parts = [partial(_share, shares[0], batch_size), *(future.result for future in futures)]
+        for part in progress(parts) if progress else parts:
+            result += part()
     return result
 
 
-def _in_own_connection(organisation_ids: list[int]) -> RollupResult:
-    """One job of a parallel pass, in a thread of its own (so with a connection of its own)."""
+def _batches(ids: list[int], batch_size: int) -> list[list[int]]:
+    return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+
+
+def _share(organisation_ids: list[int], batch_size: int) -> RollupResult:
+    result = RollupResult()
+    for batch in _batches(organisation_ids, batch_size):
+        result += rollup_organisations(batch)
+    return result
+
+
+def _in_own_connection(organisation_ids: list[int], batch_size: int) -> RollupResult:
+    """A share of a parallel pass, in a thread of its own (so with a connection of its own)."""
     try:
-        return rollup_organisations(organisation_ids)
+        return _share(organisation_ids, batch_size)
     finally:
         connection.close()
 
@@ -372,6 +388,7 @@ def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
         if any(row.takes_away for row in rows):
             # What the temporary table holds: on PostgreSQL only the sums that take something away.
             written = _add_from_temporary_table(deltas, stamp)
+            _execute(f"DELETE FROM {deltas.temp}")  # noqa: S608 (a constant name)
             if deltas.contacts:
                 result.contact_rows += written
             else:
@@ -381,8 +398,9 @@ def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
             _delete_empty_rows(deltas, emptied)
     months = {(row.organisation_id, row.month) for row in touched if row.month is not None}
     result.organisations, result.months = len({organisation_id for organisation_id, _ in months}), len(months)
-    for name in (_CHANGES, *(deltas.temp for deltas in _DELTAS)):
-        _execute(f"DROP TABLE IF EXISTS {name}")
+    if connection.vendor != "postgresql":
+        for name in (_CHANGES, *(deltas.temp for deltas in _DELTAS)):
+            _execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
@@ -417,7 +435,13 @@ class _Deltas:
         return "question_key = ''" if self.contacts else "question_key <> ''"
 
     def create_temporary_table(self) -> None:
-        _create_temp(self.temp, f"SELECT {self.columns} FROM {self.table} WITH NO DATA", [])  # noqa: S608
+        """The temporary table for the sums that take away (PostgreSQL): made once per
+        connection and emptied after use, so that a pass costs no DDL (a Celery worker keeps its
+        connection for many one-organisation jobs)."""
+        _execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.temp} AS "  # noqa: S608
+            f"SELECT {self.columns} FROM {self.table} WITH NO DATA"
+        )
 
     def added(self, row: str) -> str:
         """``n = r.n + row.n, ...``"""

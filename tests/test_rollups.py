@@ -650,3 +650,20 @@ def test_a_pass_in_parallel_jobs_refuses_to_run_inside_a_transaction(db):
 def test_the_rollup_command_explains_bad_options(options, message):
     with pytest.raises(CommandError, match=message):
         call_command("rollup", no_progress=True, **options)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_passes_that_take_away_one_after_the_other_on_one_connection(settings):
+    """The sums that take away go through a temporary table that lives as long as the
+    connection (a worker's): each pass must find it empty."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    organisation = OrganisationFactory()
+    responses = [respond(organisation, score, datetime(2018, 3, 10, tzinfo=AMSTERDAM)) for score in (8, 6, 3)]
+    rollups.rollup_incremental()
+    for left, response in zip((2, 1), responses, strict=False):
+        services.delete_responses([response.pk])
+        rollups.rollup_incremental()
+        march = figures(organisation)[date(2018, 3, 1)]
+        assert march.n == left
+        assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == left
+    assert figures(organisation)[date(2018, 3, 1)].mean == 3
