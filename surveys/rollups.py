@@ -24,6 +24,7 @@ Two ways keep the month rows right, both set-based SQL (never a Python loop over
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -420,7 +421,8 @@ class _Deltas:
 
     @property
     def temp(self) -> str:
-        return f"kto_rollup_{self.name}_deltas"
+        # Named after its columns: a connection that outlives a migration never uses a stale one.
+        return f"kto_rollup_{self.name}_deltas_{zlib.crc32(self.columns.encode()):08x}"
 
     @property
     def unique(self) -> list[str]:
