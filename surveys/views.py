@@ -1,15 +1,29 @@
-"""The residents' pages. Thin: validation in forms, writes in services."""
+"""The residents' pages. Thin: validation in forms, writes in services.
 
+The forms need no CSRF token, so residents who block cookies can answer too: CSRF protects
+actions of a logged-in session, and these pages have none. An invitation form is authorised by
+its secret single-use token, which a forging site cannot know; an open form accepts anyone's
+answer anyway (a forged one is no different from one posted directly). Without cookies the chosen
+language travels in the links (``?lang=en``)."""
+
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import services
 from .forms import ResponseForm
 from .models import Channel, Invitation, Organisation, OrganisationChannel, Response, Source
+
+
+def _in_language(url: str) -> str:
+    """The URL, with the resident's language when it is not the default (kept without cookies)."""
+    language = get_language()
+    return url if language == settings.LANGUAGE_CODE else f"{url}?lang={language}"
 
 
 def _form_page(request, *, form, organisation, action, one_click_score=None, status=200):
@@ -20,7 +34,7 @@ def _form_page(request, *, form, organisation, action, one_click_score=None, sta
             "form": form,
             "organisation": organisation,
             "version": form.version,
-            "action": action,
+            "action": _in_language(action),
             "one_click_score": one_click_score,
         },
         status=status,
@@ -37,13 +51,14 @@ def _already_answered(request, organisation):
 
 
 def _thanks(organisation: Organisation):
-    return redirect("surveys:thanks", slug=organisation.slug)
+    return redirect(_in_language(reverse("surveys:thanks", kwargs={"slug": organisation.slug})))
 
 
 def _open_response(invitation: Invitation) -> Response | None:
     return Response.objects.filter(invitation=invitation).first()
 
 
+@csrf_exempt  # the secret token is the authorisation (see the module docstring)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_form(request, token: str):
@@ -122,6 +137,7 @@ def invitation_action(token: str) -> str:
     return reverse("surveys:invitation", kwargs={"token": token})
 
 
+@csrf_exempt  # an open form has nothing to protect (see the module docstring)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def open_form(request, slug: str, channel: str):

@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.core import serializers
+from django.test import Client
 
 from surveys.models import Answer, Response, Source
 from tests.factories import InvitationFactory
@@ -141,3 +142,29 @@ def test_no_ip_address_or_user_agent_is_stored(client, invitation):
     assert ip not in stored
     assert agent not in stored
     assert not Session.objects.exists()
+
+
+def test_residents_who_block_cookies_can_answer_in_their_language(organisation):
+    """A browser that refuses every cookie: no CSRF token, no language cookie. The forms still
+    take the answer (with CSRF checks enforced), no page sets a cookie the resident did not ask
+    for, and English stays English through an error and the thank-you page."""
+    invitation = InvitationFactory(organisation=organisation)
+    strict = Client(enforce_csrf_checks=True)
+
+    page = strict.get(f"/s/{invitation.token}/")
+    assert not page.cookies  # no CSRF cookie, no session
+    answered = strict.post(f"/s/{invitation.token}/", {"score": "9"}, follow=True)
+    assert "Bedankt voor uw mening!" in answered.content.decode()
+    assert Response.objects.get().score == 9
+
+    english = strict.get("/o/stichtse-vecht/telefoon/?lang=en")
+    strict.cookies.clear()  # the language cookie is refused too
+    assert 'action="/o/stichtse-vecht/telefoon/?lang=en"' in english.content.decode()
+    mistake = strict.post("/o/stichtse-vecht/telefoon/?lang=en", {"score": "11"})
+    assert mistake.status_code == 400
+    assert '<html lang="en">' in mistake.content.decode()
+    assert "Choose a score from 1 to 10." in mistake.content.decode()
+    thanks = strict.post("/o/stichtse-vecht/telefoon/?lang=en", {"score": "6"}, follow=True)
+    assert '<html lang="en">' in thanks.content.decode()
+    assert "Thank you for your feedback!" in thanks.content.decode()
+    assert Response.objects.filter(source=Source.OPEN, score=6).exists()
