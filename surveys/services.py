@@ -4,6 +4,7 @@ a survey version comes into being in this module."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -12,6 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -47,6 +49,8 @@ from .models import (
 )
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationUnavailable(Exception):
@@ -286,15 +290,43 @@ def delete_responses(response_ids: list[int]) -> None:
     Response.objects.filter(pk__in=response_ids).delete()
 
 
-def record_one_click(*, invitation: Invitation, score: int, language: str = "nl") -> Response:
-    """A score from a one-click link: stored at once, the rest of the form may follow."""
+@transaction.atomic
+def record_one_click(*, invitation: Invitation, score: int, language: str = "nl") -> Response | None:
+    """A score from a one-click link: stored at once, the rest of the form may follow.
+
+    Mail link scanners (security filters) open every link of a message within seconds, which
+    would store their last link's score. So a one-click with another score than the one stored
+    by a one-click less than ``KTO_ONE_CLICK_SCANNER_SECONDS`` earlier marks a scanner: the
+    stored score is taken out of the figures again, and until that many seconds have passed
+    without one-clicks, a one-click stores nothing (the page shows the form with the score
+    chosen; sending it stores the answer). Returns None when nothing was stored."""
+    now = timezone.now()
+    window = timedelta(seconds=settings.KTO_ONE_CLICK_SCANNER_SECONDS)
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.link_scanner_at is not None and now - locked.link_scanner_at < window:
+        Invitation.objects.filter(pk=locked.pk).update(link_scanner_at=now)  # the burst goes on
+        return None
+    existing = Response.objects.filter(invitation=locked).first()
+    if (
+        existing is not None
+        and existing.source == Source.ONE_CLICK
+        and not existing.is_complete
+        and existing.score != score
+        and now - existing.submitted_at < window
+    ):
+        delete_responses([existing.pk])
+        Invitation.objects.filter(pk=locked.pk).update(
+            link_scanner_at=now, status=InvitationStatus.OPENED, answered_at=None
+        )
+        logger.info("One-click links of invitation %s opened by a link scanner", locked.pk)
+        return None
     return submit_response(
-        organisation=invitation.organisation,
-        channel=invitation.channel,
+        organisation=locked.organisation,
+        channel=locked.channel,
         score=score,
         source=Source.ONE_CLICK,
         language=language,
-        invitation=invitation,
+        invitation=locked,
         complete=False,
     )
 

@@ -126,11 +126,14 @@ def one_click(request, token: str, score: int):
         return _form_page(request, form=form, organisation=organisation, action=action, status=400)
     services.mark_opened(invitation=invitation)
     try:
-        services.record_one_click(invitation=invitation, score=score, language=language)
+        stored = services.record_one_click(invitation=invitation, score=score, language=language)
     except services.AlreadyAnswered:
         return _unavailable(request)
+    # (Nothing stored when a link scanner is at work: the form with the score chosen, to send.)
     form = ResponseForm(initial={"score": score}, version=version, language=language)
-    return _form_page(request, form=form, organisation=organisation, action=action, one_click_score=score)
+    return _form_page(
+        request, form=form, organisation=organisation, action=action, one_click_score=score if stored else None
+    )
 
 
 def invitation_action(token: str) -> str:

@@ -168,3 +168,51 @@ def test_residents_who_block_cookies_can_answer_in_their_language(organisation):
     assert '<html lang="en">' in thanks.content.decode()
     assert "Thank you for your feedback!" in thanks.content.decode()
     assert Response.objects.filter(source=Source.OPEN, score=6).exists()
+
+
+def test_a_link_scanner_opening_every_one_click_link_stores_nothing(client, invitation, settings):
+    """Mail security filters open all ten score links of a message within seconds. The first
+    stores its score; the second, with another score, shows it was a scanner: the score is taken
+    out of the figures again, the rest of the burst stores nothing, and the resident's own click
+    afterwards counts."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from surveys import rollups
+    from surveys.models import Invitation, ScoreRollup
+
+    for score in range(1, 11):
+        page = client.get(f"/s/{invitation.token}/{score}/")
+        assert page.status_code == 200
+        if score > 1:  # the form, with the score chosen, to send: nothing was stored
+            assert "is opgeslagen" not in page.content.decode()
+            assert f'name="score" value="{score}" id="id_score_{score - 1}" required checked' in page.content.decode()
+    assert not Response.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "opened"
+    assert invitation.link_scanner_at is not None
+    rollups.rollup_incremental()
+    assert not ScoreRollup.objects.filter(n__gt=0).exists()  # in and out of the figures again
+
+    # Later (the burst is over) the resident clicks 8: stored as usual.
+    Invitation.objects.filter(pk=invitation.pk).update(
+        link_scanner_at=timezone.now() - timedelta(seconds=settings.KTO_ONE_CLICK_SCANNER_SECONDS + 1)
+    )
+    assert "Uw cijfer 8 is opgeslagen" in client.get(f"/s/{invitation.token}/8/").content.decode()
+    assert Response.objects.get().score == 8
+
+
+def test_a_resident_who_sends_the_form_during_a_scanner_burst_is_stored(client, invitation):
+    client.get(f"/s/{invitation.token}/3/")
+    client.get(f"/s/{invitation.token}/4/")  # a scanner
+    answered = client.post(f"/s/{invitation.token}/", {"score": "7"}, follow=True)
+    assert "Bedankt voor uw mening!" in answered.content.decode()
+    assert Response.objects.get().score == 7
+
+
+def test_the_same_one_click_twice_is_no_scanner(client, invitation):
+    """Opening the same link again (a reload, a second tap) keeps the score."""
+    client.get(f"/s/{invitation.token}/6/")
+    assert "Uw cijfer 6 is opgeslagen" in client.get(f"/s/{invitation.token}/6/").content.decode()
+    assert Response.objects.get().score == 6

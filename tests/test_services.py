@@ -2,7 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,10 +91,19 @@ def test_twenty_concurrent_service_calls_store_one_response():
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_one_clicks_keep_one_incomplete_response():
     invitation = InvitationFactory()
-    concurrently(lambda score: services.record_one_click(invitation=invitation, score=score), list(range(1, 11)) * 2)
+    concurrently(lambda score: services.record_one_click(invitation=invitation, score=score), [7] * 20)
     stored = Response.objects.get()
-    assert not stored.is_complete
-    assert 1 <= stored.score <= 10
+    assert (stored.score, stored.is_complete) == (7, False)
+
+    # All ten links at once, twice (a mail link scanner): no error, and no score stays stored.
+    scanned = InvitationFactory()
+    outcomes = concurrently(
+        lambda score: services.record_one_click(invitation=scanned, score=score), list(range(1, 11)) * 2
+    )
+    assert None in outcomes  # once the scanner shows, nothing more is stored...
+    assert not Response.objects.filter(invitation=scanned).exists()  # ...and what was, is taken out
+    scanned.refresh_from_db()
+    assert scanned.link_scanner_at is not None
 
 
 @pytest.mark.django_db
@@ -226,8 +235,10 @@ def test_one_click_then_completion_keeps_one_response(invitation):
 
 
 @pytest.mark.django_db
-def test_score_can_change_while_the_response_is_incomplete(invitation):
+def test_score_can_change_while_the_response_is_incomplete(invitation, settings):
     services.record_one_click(invitation=invitation, score=3)
+    # A while later (not a link scanner's burst) the resident clicks another score.
+    Response.objects.update(submitted_at=timezone.now() - timedelta(seconds=settings.KTO_ONE_CLICK_SCANNER_SECONDS))
     services.record_one_click(invitation=invitation, score=8)
     stored = Response.objects.get()
     assert (stored.score, stored.is_complete) == (8, False)

@@ -101,6 +101,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("KTO_MAX_REQUEST_BYTES", default=2 * 1024 
 KTO_COMMENT_MAX_LENGTH = 2000
 KTO_INVITATION_VALID_DAYS = env.int("KTO_INVITATION_VALID_DAYS", default=14)
 KTO_INVITATION_COOLDOWN_DAYS = env.int("KTO_INVITATION_COOLDOWN_DAYS", default=90)
+# One-click links opened with different scores within this many seconds: a mail link scanner.
+KTO_ONE_CLICK_SCANNER_SECONDS = env.int("KTO_ONE_CLICK_SCANNER_SECONDS", default=30)
 # Key for the keyed hash (HMAC) of recipients' addresses; defaults to SECRET_KEY.
 KTO_ADDRESS_HASH_KEY = env("KTO_ADDRESS_HASH_KEY", default="") or SECRET_KEY
 # Rollups: below this many responses a figure is indicative; significance threshold.

@@ -63,6 +63,7 @@ class InvitationAdmin(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         "sent_at",
         "opened_at",
         "answered_at",
+        "link_scanner_at",
     )
     inlines = [DeliveryInline]
 

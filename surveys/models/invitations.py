@@ -34,6 +34,8 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(_("verzonden"), null=True, blank=True)
     opened_at = models.DateTimeField(_("geopend"), null=True, blank=True)
     answered_at = models.DateTimeField(_("beantwoord"), null=True, blank=True)
+    # A mail link scanner opened several one-click links of the message within seconds.
+    link_scanner_at = models.DateTimeField(_("linkscanner gezien"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("uitnodiging")
