@@ -289,19 +289,16 @@ def rollup_incremental(
         jobs = 1  # SQLite has one writer at a time
     if jobs > 1 and connection.in_atomic_block:
         raise RuntimeError("A pass in parallel jobs cannot run inside a transaction: its jobs would not see it.")
-    if jobs == 1:
-        batches = _batches(ids, batch_size)
-        result = RollupResult()
-        for batch in progress(batches) if progress else batches:
-            result += rollup_organisations(batch)
-        return result
-    # Interleaved shares (big and small organisations in each): this connection takes the first,
-    # each other share a thread with a connection of its own.
-    shares = [ids[i::jobs] for i in range(jobs)]
     result = RollupResult()
-    with ThreadPoolExecutor(max_workers=jobs - 1) as pool:
-        futures = [pool.submit(_in_own_connection, share, batch_size) for share in shares[1:]]
-        parts = [partial(_share, shares[0], batch_size), *(future.result for future in futures)]
+    with ThreadPoolExecutor(max_workers=max(jobs - 1, 1)) as pool:  # (no thread starts for one job)
+        if jobs == 1:
+            parts = [partial(rollup_organisations, batch) for batch in _batches(ids, batch_size)]
+        else:
+            # Interleaved shares (big and small organisations in each): this connection takes the
+            # first, each other share a thread with a connection of its own.
+            shares = [ids[i::jobs] for i in range(jobs)]
+            futures = [pool.submit(_in_own_connection, share, batch_size) for share in shares[1:]]
+            parts = [partial(_share, shares[0], batch_size), *(future.result for future in futures)]
         for part in progress(parts) if progress else parts:
             result += part()
     return result

@@ -302,19 +302,28 @@ def _respond_elsewhere(organisation, score, moment):
     thread.join()
 
 
+MARCH_11 = datetime(2018, 3, 11, tzinfo=AMSTERDAM)
+
+
+def _after(monkeypatch, step: str, then) -> None:
+    """Patch a step of the rollups so that ``then()`` runs right after it, in the same transaction."""
+    original = getattr(rollups, step)
+
+    def patched(*args, **kwargs):
+        outcome = original(*args, **kwargs)
+        then()
+        return outcome
+
+    monkeypatch.setattr(rollups, step, patched)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_response_committed_during_a_pass_waits_for_the_next_one(settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
-    take_in = rollups._take_in_postgresql
-
-    def meanwhile(*args, **kwargs):
-        touched = take_in(*args, **kwargs)
-        _respond_elsewhere(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))  # the pass is not committed yet
-        return touched
-
-    monkeypatch.setattr(rollups, "_take_in_postgresql", meanwhile)
+    # After the pass took in the changes, before it commits.
+    _after(monkeypatch, "_take_in_postgresql", lambda: _respond_elsewhere(organisation, 2, MARCH_11))
     rollups.rollup_incremental()
     monkeypatch.undo()
     assert figures(organisation)[date(2018, 3, 1)].n == 1  # the pass took in what it had read
@@ -330,14 +339,8 @@ def test_a_response_committed_during_a_recount_is_counted_exactly_once(settings,
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
-    contact_months = rollups._contact_months
-
-    def meanwhile(*args):
-        # After the responses were counted, before the pending changes are deleted.
-        _respond_elsewhere(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
-        contact_months(*args)
-
-    monkeypatch.setattr(rollups, "_contact_months", meanwhile)
+    # After the responses were counted, before the pending changes are deleted.
+    _after(monkeypatch, "_contact_months", lambda: _respond_elsewhere(organisation, 2, MARCH_11))
     rollups.rollup_full()
     monkeypatch.undo()
     assert figures(organisation)[date(2018, 3, 1)].n == 1  # the recount's snapshot is from before it
@@ -355,13 +358,10 @@ def test_a_job_that_dies_halfway_leaves_no_half_written_period(organisation, mon
     before = rollup_rows()
     respond(organisation, 2, datetime(2018, 3, 11, tzinfo=AMSTERDAM))
 
-    take_in = rollups._take_in_postgresql
-
-    def killed(*args, **kwargs):
-        take_in(*args, **kwargs)
+    def killed():
         raise SystemExit("worker killed")  # after the month and year rows were written, before the commit
 
-    monkeypatch.setattr(rollups, "_take_in_postgresql", killed)
+    _after(monkeypatch, "_take_in_postgresql", killed)
     with pytest.raises(SystemExit):
         rollups.rollup_incremental()
     assert rollup_rows() == before  # the month rows written before the crash were rolled back
