@@ -24,7 +24,6 @@ Two ways keep the month rows right, both set-based SQL (never a Python loop over
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -380,25 +379,13 @@ def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
     if connection.vendor == "postgresql":
         touched = _take_in_postgresql(organisation_ids, stamp, result)
     else:
-        touched = _take_in_steps(organisation_ids)
+        touched = _take_in_steps(organisation_ids, stamp, result)
     for deltas in _DELTAS:
-        rows = [row for row in touched if row.contacts == deltas.contacts]
-        if any(row.takes_away for row in rows):
-            # What the temporary table holds: on PostgreSQL only the sums that take something away.
-            written = _add_from_temporary_table(deltas, stamp)
-            _execute(f"DELETE FROM {deltas.temp}")  # noqa: S608 (a constant name)
-            if deltas.contacts:
-                result.contact_rows += written
-            else:
-                result.score_rows += written
-        emptied = sorted({row.organisation_id for row in rows if row.shrunk})
+        emptied = sorted({row.organisation_id for row in touched if row.contacts == deltas.contacts and row.shrunk})
         if emptied:
             _delete_empty_rows(deltas, emptied)
     months = {(row.organisation_id, row.month) for row in touched if row.month is not None}
     result.organisations, result.months = len({organisation_id for organisation_id, _ in months}), len(months)
-    if connection.vendor != "postgresql":
-        for name in (_CHANGES, *(deltas.temp for deltas in _DELTAS)):
-            _execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
@@ -418,8 +405,7 @@ class _Deltas:
 
     @property
     def temp(self) -> str:
-        # Named after its columns: a connection that outlives a migration never uses a stale one.
-        return f"kto_rollup_{self.name}_deltas_{zlib.crc32(self.columns.encode()):08x}"
+        return f"kto_rollup_{self.name}_deltas"  # (SQLite only)
 
     @property
     def unique(self) -> list[str]:
@@ -433,14 +419,9 @@ class _Deltas:
     def condition(self) -> str:
         return "question_key = ''" if self.contacts else "question_key <> ''"
 
-    def create_temporary_table(self) -> None:
-        """The temporary table for the sums that take away (PostgreSQL): made once per
-        connection and emptied after use, so that a pass costs no DDL (a Celery worker keeps its
-        connection for many one-organisation jobs)."""
-        _execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.temp} AS "  # noqa: S608
-            f"SELECT {self.columns} FROM {self.table} WITH NO DATA"
-        )
+    def match(self, row: str) -> str:
+        """The join of ``row`` with the rollup row ``r`` of the same key."""
+        return " AND ".join(f"r.{key} = {row}.{key}" for key in self.unique)
 
     def added(self, row: str) -> str:
         """``n = r.n + row.n, ...``"""
@@ -459,20 +440,19 @@ class _Touched(NamedTuple):
     organisation_id: int
     month: date | None
     contacts: bool
-    takes_away: bool  # some sum is negative or none grew (a changed or deleted response)
-    shrunk: bool  # some row may have lost its last figure
+    shrunk: bool  # some row may have lost its last figure (a changed or deleted response)
 
 
 def _take_in_postgresql(organisation_ids: list[int], stamp: datetime, result: RollupResult) -> list[_Touched]:
     """Take the pending changes of these organisations, sum them per channel and all channels,
-    month and year, and add the sums to the rollup rows (an upsert), in one statement: the rows
-    it deletes are exactly the rows it adds, whatever other transactions commit meanwhile. The
-    sums that take something away go into the temporary tables instead, as an upsert cannot
-    take away: the check constraints refuse the negative row it would propose."""
+    month and year, and add the sums to the rollup rows, in one statement: the rows it deletes
+    are exactly the rows it adds, whatever other transactions commit meanwhile. Sums that only
+    add go in with an upsert; sums that take something away (a changed or deleted response)
+    update the rows they belong to (an upsert cannot take away: the check constraints refuse the
+    negative row it would propose). Both write different rows, as the sums are one per row."""
     stamp = connection.ops.adapt_datetimefield_value(stamp)
     parts, params, touched, counts = [], [organisation_ids], [], []
     for deltas in _DELTAS:
-        deltas.create_temporary_table()
         name, keys, figures = deltas.name, deltas.keys, deltas.figures
         grouped = ", ".join(["organisation_id", "channel", "month", *keys])
         per_month = ", ".join(["organisation_id", "channel", *keys, "%s AS period", "month AS period_start", *figures])
@@ -490,38 +470,39 @@ def _take_in_postgresql(organisation_ids: list[int], stamp: datetime, result: Ro
             f"SELECT {all_channels}, CASE WHEN month IS NULL THEN %s ELSE %s END, COALESCE(month, year), "
             f"{_summed(figures)} FROM {name}_summed GROUP BY {', '.join(['organisation_id', *keys])}, "
             f"GROUPING SETS ((month), (channel, year), (year))) deltas)",
-            f"{name}_taking_away AS (INSERT INTO {deltas.temp} ({deltas.columns}) "  # noqa: S608
-            f"SELECT {deltas.columns} FROM {name}_deltas WHERE takes_away)",
+            # (A sum that takes away without a row to take from cannot be: nothing is inserted.)
+            f"{name}_taken_away AS (UPDATE {deltas.table} AS r SET {deltas.added('d')}, computed_at = %s "  # noqa: S608
+            f"FROM {name}_deltas d WHERE d.takes_away AND {deltas.match('d')} RETURNING 1)",
             f"{name}_added AS (INSERT INTO {deltas.table} AS r ({deltas.columns}, computed_at) "  # noqa: S608
             f"SELECT {deltas.columns}, %s FROM {name}_deltas WHERE NOT takes_away "
             f"ON CONFLICT ({', '.join(deltas.unique)}) DO UPDATE SET {deltas.added('excluded')}, "
             f"computed_at = excluded.computed_at RETURNING 1)",
         ]
-        params += [PeriodKind.MONTH, ALL_CHANNELS, PeriodKind.YEAR, PeriodKind.MONTH, stamp]
+        params += [PeriodKind.MONTH, ALL_CHANNELS, PeriodKind.YEAR, PeriodKind.MONTH, stamp, stamp]
         touched.append(
             f"SELECT organisation_id, CASE WHEN period = %s THEN period_start END, {deltas.contacts}, "  # noqa: S608
-            f"takes_away, shrunk FROM {name}_deltas"
+            f"shrunk FROM {name}_deltas"
         )
-        counts.append(f"(SELECT COUNT(*) FROM {name}_added)")  # noqa: S608
+        counts.append(f"(SELECT COUNT(*) FROM {name}_added) + (SELECT COUNT(*) FROM {name}_taken_away)")  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
             # (A join with the locked ids, not "= ANY(...)": one hash lookup per change.)
             f"WITH taken AS (DELETE FROM {RollupChange._meta.db_table} c USING unnest(%s::bigint[]) AS locked (id) "  # noqa: S608
             f"WHERE c.organisation_id = locked.id RETURNING {', '.join(f'c.{name}' for name in _CHANGE_COLUMNS)}), "
-            f"{', '.join(parts)} SELECT organisation_id, month, contacts, BOOL_OR(takes_away), BOOL_OR(shrunk), "
+            f"{', '.join(parts)} SELECT organisation_id, month, contacts, BOOL_OR(shrunk), "
             f"{', '.join(counts)} FROM ({' UNION ALL '.join(touched)}) touched "
-            f"(organisation_id, month, contacts, takes_away, shrunk) GROUP BY 1, 2, 3",
+            f"(organisation_id, month, contacts, shrunk) GROUP BY 1, 2, 3",
             [*params, *(PeriodKind.MONTH for _ in _DELTAS)],
         )
         rows = cursor.fetchall()
     if rows:
-        result.score_rows, result.contact_rows = rows[0][5:]
-    return [_Touched(*row[:5]) for row in rows]
+        result.score_rows, result.contact_rows = rows[0][4:]
+    return [_Touched(*row[:4]) for row in rows]
 
 
-def _take_in_steps(organisation_ids: list[int]) -> list[_Touched]:
+def _take_in_steps(organisation_ids: list[int], stamp: datetime, result: RollupResult) -> list[_Touched]:
     """The same in steps, for SQLite (the embedded default), which serialises writers: nothing
-    commits between these statements. Every sum goes through the temporary tables."""
+    commits between these statements. Every sum goes through a temporary table."""
     pending = RollupChange.objects.filter(organisation_id__in=organisation_ids)
     keys = _CHANGE_COLUMNS[:4]
     figures = _CHANGE_COLUMNS[4:]
@@ -548,9 +529,16 @@ def _take_in_steps(organisation_ids: list[int]) -> list[_Touched]:
                 [PeriodKind.MONTH],
             )
             touched += [
-                _Touched(organisation_id, month and date.fromisoformat(str(month)), deltas.contacts, True, bool(shrunk))
+                _Touched(organisation_id, month and date.fromisoformat(str(month)), deltas.contacts, bool(shrunk))
                 for organisation_id, month, shrunk in cursor
             ]
+        written = _add_from_temporary_table(deltas, stamp)
+        if deltas.contacts:
+            result.contact_rows += written
+        else:
+            result.score_rows += written
+    for name in (_CHANGES, *(deltas.temp for deltas in _DELTAS)):
+        _execute(f"DROP TABLE IF EXISTS {name}")
     return touched
 
 
@@ -559,7 +547,7 @@ def _add_from_temporary_table(deltas: _Deltas, stamp: datetime) -> int:
     away), then insert the rows that do not exist yet and get a figure. Returns the number of
     rows written."""
     stamp = connection.ops.adapt_datetimefield_value(stamp)
-    match = " AND ".join(f"r.{key} = t.{key}" for key in deltas.unique)
+    match = deltas.match("t")
     # Only constant names are interpolated; values are parameters.
     written = _execute(
         f"UPDATE {deltas.table} AS r SET {deltas.added('t')}, computed_at = %s FROM {deltas.temp} t WHERE {match}",  # noqa: S608

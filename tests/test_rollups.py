@@ -654,8 +654,8 @@ def test_the_rollup_command_explains_bad_options(options, message):
 
 @pytest.mark.django_db(transaction=True)
 def test_passes_that_take_away_one_after_the_other_on_one_connection(settings):
-    """The sums that take away go through a temporary table that lives as long as the
-    connection (a worker's): each pass must find it empty."""
+    """Each pass on the same connection (a worker's) takes away its own change, once, from the
+    month and from the year."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     responses = [respond(organisation, score, datetime(2018, 3, 10, tzinfo=AMSTERDAM)) for score in (8, 6, 3)]
@@ -667,3 +667,21 @@ def test_passes_that_take_away_one_after_the_other_on_one_connection(settings):
         assert march.n == left
         assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == left
     assert figures(organisation)[date(2018, 3, 1)].mean == 3
+
+
+@pytest.mark.django_db
+def test_the_tables_a_pass_rewrites_are_kept_for_in_place_updates_and_vacuumed_soon():
+    """Free space for in-place (HOT) updates in the rollup tables, and autovacuum once a
+    thousand rows are dead in those and in the change table (not once a fifth of the table is)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+            "('surveys_scorerollup', 'surveys_contactrollup', 'surveys_rollupchange') ORDER BY relname"
+        )
+        options = {name: set(values) for name, values in cursor.fetchall()}
+    vacuum = {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=1000"}
+    assert options == {
+        "surveys_contactrollup": {"fillfactor=50", *vacuum},
+        "surveys_rollupchange": vacuum,
+        "surveys_scorerollup": {"fillfactor=50", *vacuum},
+    }
