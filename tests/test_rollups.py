@@ -653,9 +653,9 @@ def test_the_rollup_command_explains_bad_options(options, message):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_passes_that_take_away_one_after_the_other_on_one_connection(settings):
-    """Each pass on the same connection (a worker's) takes away its own change, once, from the
-    month and from the year."""
+def test_passes_that_take_away_one_after_the_other(settings):
+    """Each pass takes away its own change (an update in the pass's statement, not the upsert),
+    once, from the month and from the year."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     responses = [respond(organisation, score, datetime(2018, 3, 10, tzinfo=AMSTERDAM)) for score in (8, 6, 3)]
