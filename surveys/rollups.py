@@ -451,24 +451,28 @@ def _take_in_postgresql(organisation_ids: list[int], stamp: datetime, result: Ro
     update the rows they belong to (an upsert cannot take away: the check constraints refuse the
     negative row it would propose). Both write different rows, as the sums are one per row."""
     stamp = connection.ops.adapt_datetimefield_value(stamp)
-    parts, params, touched, counts = [], [organisation_ids], [], []
+    grouped = ", ".join(_CHANGE_COLUMNS[:4])
+    # First per channel, month and question, both kinds in one scan of the changes (many changes
+    # for few months). The sums of integers stay integers: a SUM of bigints is a numeric, several
+    # times slower to add up.
+    parts = [
+        f"summed AS (SELECT {grouped}, CAST(DATE_TRUNC('year', month) AS DATE) AS year, "  # noqa: S608
+        f"{', '.join(f'CAST(SUM({figure}) AS INTEGER) AS {figure}' for figure in _CHANGE_COLUMNS[4:])} "
+        f"FROM taken GROUP BY {grouped})"
+    ]
+    params, touched, counts = [], [], []
     for deltas in _DELTAS:
         name, keys, figures = deltas.name, deltas.keys, deltas.figures
-        grouped = ", ".join(["organisation_id", "channel", "month", *keys])
         per_month = ", ".join(["organisation_id", "channel", *keys, "%s AS period", "month AS period_start", *figures])
         all_channels = ", ".join(["organisation_id", "COALESCE(channel, %s)", *keys])
         # Only constant names are interpolated; values are parameters.
         parts += [
-            # First per channel and month (many changes for few months). The sums of integers
-            # stay integers: a SUM of bigints is a numeric, several times slower to add up.
-            f"{name}_summed AS (SELECT {grouped}, CAST(DATE_TRUNC('year', month) AS DATE) AS year, "  # noqa: S608
-            f"{', '.join(f'CAST(SUM({figure}) AS INTEGER) AS {figure}' for figure in figures)} FROM taken "
-            f"WHERE {deltas.condition} GROUP BY {grouped})",
             # Then all channels per month, and the years per channel and for all channels.
             f"{name}_deltas AS (SELECT *, {_negative(figures, '')} OR {_shrunk(figures, '')} AS takes_away, "  # noqa: S608
-            f"{_shrunk(figures, '')} AS shrunk FROM (SELECT {per_month} FROM {name}_summed UNION ALL "
-            f"SELECT {all_channels}, CASE WHEN month IS NULL THEN %s ELSE %s END, COALESCE(month, year), "
-            f"{_summed(figures)} FROM {name}_summed GROUP BY {', '.join(['organisation_id', *keys])}, "
+            f"{_shrunk(figures, '')} AS shrunk FROM (SELECT {per_month} FROM summed WHERE {deltas.condition} "
+            f"UNION ALL SELECT {all_channels}, CASE WHEN month IS NULL THEN %s ELSE %s END, COALESCE(month, year), "
+            f"{_summed(figures)} FROM summed WHERE {deltas.condition} "
+            f"GROUP BY {', '.join(['organisation_id', *keys])}, "
             f"GROUPING SETS ((month), (channel, year), (year))) deltas)",
             # (A sum that takes away without a row to take from cannot be: nothing is inserted.)
             f"{name}_taken_away AS (UPDATE {deltas.table} AS r SET {deltas.added('d')}, computed_at = %s "  # noqa: S608
@@ -486,13 +490,13 @@ def _take_in_postgresql(organisation_ids: list[int], stamp: datetime, result: Ro
         counts.append(f"(SELECT COUNT(*) FROM {name}_added) + (SELECT COUNT(*) FROM {name}_taken_away)")  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
-            # (A join with the locked ids, not "= ANY(...)": one hash lookup per change.)
-            f"WITH taken AS (DELETE FROM {RollupChange._meta.db_table} c USING unnest(%s::bigint[]) AS locked (id) "  # noqa: S608
-            f"WHERE c.organisation_id = locked.id RETURNING {', '.join(f'c.{name}' for name in _CHANGE_COLUMNS)}), "
+            # (The ids are a constant array: one hash lookup per change.)
+            f"WITH taken AS (DELETE FROM {RollupChange._meta.db_table} WHERE organisation_id = ANY(%s::bigint[]) "  # noqa: S608
+            f"RETURNING {', '.join(_CHANGE_COLUMNS)}), "
             f"{', '.join(parts)} SELECT organisation_id, month, contacts, BOOL_OR(shrunk), "
             f"{', '.join(counts)} FROM ({' UNION ALL '.join(touched)}) touched "
             f"(organisation_id, month, contacts, shrunk) GROUP BY 1, 2, 3",
-            [*params, *(PeriodKind.MONTH for _ in _DELTAS)],
+            [organisation_ids, *params, *(PeriodKind.MONTH for _ in _DELTAS)],
         )
         rows = cursor.fetchall()
     if rows:

@@ -106,13 +106,17 @@ class ScoreRollup(models.Model):
         verbose_name = _("rollup van cijfers")
         verbose_name_plural = _("rollups van cijfers")
         ordering = ["organisation", "question_key", "channel", "period", "period_start"]
+        # The unique key leads with the period: a pass adds to the recent periods of every
+        # organisation, whose index entries then lie together however long the history grows.
+        # The selectors read by organisation.
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "channel", "question_key", "period", "period_start"],
+                fields=["period_start", "organisation", "period", "channel", "question_key"],
                 name="score_rollup_unique",
             ),
             models.CheckConstraint(condition=Q(period__in=PeriodKind.values), name="score_rollup_period_valid"),
         ]
+        indexes = [models.Index(fields=["organisation", "period", "period_start"], name="score_rollup_organisation")]
 
     def __str__(self) -> str:
         return f"{self.organisation_id} · {self.channel} · {self.question_key} · {self.period_start}"
@@ -160,12 +164,13 @@ class ContactRollup(models.Model):
         verbose_name = _("rollup van contacten")
         verbose_name_plural = _("rollups van contacten")
         ordering = ["organisation", "channel", "period", "period_start"]
-        constraints = [
+        constraints = [  # (ordered as ScoreRollup's)
             models.UniqueConstraint(
-                fields=["organisation", "channel", "period", "period_start"], name="contact_rollup_unique"
+                fields=["period_start", "organisation", "period", "channel"], name="contact_rollup_unique"
             ),
             models.CheckConstraint(condition=Q(period__in=PeriodKind.values), name="contact_rollup_period_valid"),
         ]
+        indexes = [models.Index(fields=["organisation", "period", "period_start"], name="contact_rollup_organisation")]
 
     def __str__(self) -> str:
         return f"{self.organisation_id} · {self.channel} · {self.period_start}"
