@@ -367,7 +367,9 @@ def _recompute(scope: Scope, progress=None) -> RollupResult:
 
 
 _CHANGES = "kto_rollup_changes"
-_CHANGE_COLUMNS = ["organisation_id", "channel", "month", "question_key", *_SCORE_SUMS, *_CONTACT_SUMS]
+_CHANGE_KEYS = ["organisation_id", "channel", "month", "question_key"]
+_CHANGE_FIGURES = [*_SCORE_SUMS, *_CONTACT_SUMS]
+_CHANGE_COLUMNS = [*_CHANGE_KEYS, *_CHANGE_FIGURES]
 
 
 def _take_in_changes(organisation_ids: list[int]) -> RollupResult:
@@ -451,13 +453,13 @@ def _take_in_postgresql(organisation_ids: list[int], stamp: datetime, result: Ro
     update the rows they belong to (an upsert cannot take away: the check constraints refuse the
     negative row it would propose). Both write different rows, as the sums are one per row."""
     stamp = connection.ops.adapt_datetimefield_value(stamp)
-    grouped = ", ".join(_CHANGE_COLUMNS[:4])
+    grouped = ", ".join(_CHANGE_KEYS)
     # First per channel, month and question, both kinds in one scan of the changes (many changes
     # for few months). The sums of integers stay integers: a SUM of bigints is a numeric, several
     # times slower to add up.
     parts = [
         f"summed AS (SELECT {grouped}, CAST(DATE_TRUNC('year', month) AS DATE) AS year, "  # noqa: S608
-        f"{', '.join(f'CAST(SUM({figure}) AS INTEGER) AS {figure}' for figure in _CHANGE_COLUMNS[4:])} "
+        f"{', '.join(f'CAST(SUM({figure}) AS INTEGER) AS {figure}' for figure in _CHANGE_FIGURES)} "
         f"FROM taken GROUP BY {grouped})"
     ]
     params, touched, counts = [], [], []
@@ -508,8 +510,7 @@ def _take_in_steps(organisation_ids: list[int], stamp: datetime, result: RollupR
     """The same in steps, for SQLite (the embedded default), which serialises writers: nothing
     commits between these statements. Every sum goes through a temporary table."""
     pending = RollupChange.objects.filter(organisation_id__in=organisation_ids)
-    keys = _CHANGE_COLUMNS[:4]
-    figures = _CHANGE_COLUMNS[4:]
+    keys, figures = _CHANGE_KEYS, _CHANGE_FIGURES
     summed = pending.values(*keys).annotate(**{f"a_{name}": Sum(name) for name in figures}).order_by()
     select, params = _sql(summed)
     # Only constant names and the ORM's own SQL are interpolated; values are parameters.

@@ -1,12 +1,16 @@
 """The residents' pages, through Django's test client."""
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.test import Client
+from django.utils import timezone
 
-from surveys.models import Answer, Response, Source
+from surveys import rollups
+from surveys.models import Answer, Invitation, Response, ScoreRollup, Source
 from tests.factories import InvitationFactory
 
 pytestmark = pytest.mark.django_db
@@ -175,13 +179,6 @@ def test_a_link_scanner_opening_every_one_click_link_stores_nothing(client, invi
     stores its score; the second, with another score, shows it was a scanner: the score is taken
     out of the figures again, the rest of the burst stores nothing, and the resident's own click
     afterwards counts."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from surveys import rollups
-    from surveys.models import Invitation, ScoreRollup
-
     for score in range(1, 11):
         page = client.get(f"/s/{invitation.token}/{score}/")
         assert page.status_code == 200
