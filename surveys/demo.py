@@ -612,7 +612,7 @@ def insert_block(block: Block, *, masked: Callable[[str], str], progress: Callab
             if key in questions
         ]
         Answer.objects.bulk_create(answers, batch_size=BATCH_SIZE)
-        rollups.record_response_changes([response.pk for response in responses])
+        rollups.record_response_changes(responses)
         progress(len(batch))
     return {response.contact_month for response, _ in rows}
 

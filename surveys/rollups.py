@@ -6,19 +6,23 @@ Two ways keep the month rows right, both set-based SQL (never a Python loop over
 
 - The incremental pass. Every write that changes a month's figures records the change
   (``RollupChange``: signed sums, counts and distribution) in its own transaction; the response's
-  change comes from the same GROUP BY as the recount. The pass takes the pending changes of a
-  batch of organisations, sums them per channel and all channels, month and year, and adds those
-  sums to the month rows and to the year rows (so a year stays the sum of its months), in one
-  statement (on PostgreSQL), in one transaction under per-organisation advisory locks: a killed
-  job leaves the changes pending, two jobs never take in the same change, and a pass without
-  changes writes nothing. Its cost follows the number of changes, not the number of responses in
-  a month; jobs on other connections (Celery workers, ``rollup --jobs``) share organisations out.
+  change comes from the same GROUP BY as the recount. On PostgreSQL a change adds to the pending
+  row of its organisation, channel, month and question when no other write holds that row, so
+  between two passes a month has about one row per channel and question, however many responses
+  came in. The pass takes the pending changes of a batch of organisations, sums them per channel
+  and all channels, month and year, and adds those sums to the month rows and to the year rows (so
+  a year stays the sum of its months), in one statement (on PostgreSQL), in one transaction under
+  per-organisation advisory locks: a killed job leaves the changes pending, two jobs never take in
+  the same change, an organisation with a write under way waits for the next pass (a pass takes a
+  write whole or not at all), and a pass without changes writes nothing. Its cost follows the
+  months touched, not the number of responses; jobs on other connections (Celery workers,
+  ``rollup --jobs``) share organisations out.
 - The recount (``rollup_full``): each source is read with one GROUP BY on the ``contact_month``
   column fixed at write time (no time zone is converted per row), the years are summed from the
   recounted months, and the rows in scope are replaced; the pending changes of those months are
-  part of the recount and are deleted with it, in one snapshot. Re-running gives the same rows
-  (zulip's resumable counts); it also repairs rows that something wrote without recording a
-  change.
+  part of the recount and are deleted by its first statement, in the snapshot of all of them.
+  Re-running gives the same rows (zulip's resumable counts); it also repairs rows that something
+  wrote without recording a change.
 """
 
 from __future__ import annotations
@@ -57,8 +61,11 @@ from .models.rollups import DISTRIBUTION_FIELDS, DISTRIBUTION_VALUES
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 logger = logging.getLogger(__name__)
-# Namespace of the per-organisation advisory locks (pg_advisory_xact_lock(namespace, organisation)).
+# Namespaces of the per-organisation advisory locks (pg_advisory_xact_lock(namespace, organisation)):
+# the rollup jobs' (a pass or a recount of an organisation runs in one job at a time), and the
+# writes' (a write of changes holds it shared; a pass takes it exclusively, when no write is under way).
 LOCK_NAMESPACE = 0x4B544F
+WRITES_NAMESPACE = 0x4B5457
 
 _SCORE_SUMS = ["n", "n_invited", "total", "total_sq", *DISTRIBUTION_FIELDS]
 _CONTACT_SUMS = ["contacts_registered", "contacts_imported", "invitations_sent"]
@@ -123,31 +130,75 @@ def month_start(month: date) -> datetime:
 def record_changes(changes: list[RollupChange]) -> None:
     """Store changes to months' figures; part of the caller's transaction."""
     changes = [change for change in changes if _has_figures(change)]
-    RollupChange.objects.bulk_create(changes)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        for organisation_id in sorted({change.organisation_id for change in changes}):
-            rollup_after_commit(organisation_id)
+    if not changes:
+        return
+    organisation_ids = sorted({change.organisation_id for change in changes})
+    if connection.vendor == "postgresql":
+        # One array per column: any number of changes in a fixed number of parameters.
+        arrays = [[getattr(change, name) for change in changes] for name in _CHANGE_COLUMNS]
+        types = ["bigint", "text", "date", "text", *("integer" for _ in _CHANGE_FIGURES)]
+        arguments = ", ".join(f"%s::{kind}[]" for kind in types)
+        select = f"SELECT * FROM unnest({arguments}) AS c ({', '.join(_CHANGE_COLUMNS)})"  # noqa: S608 (constant names)
+        _add_to_pending(select, arrays, organisation_ids)
+    else:
+        RollupChange.objects.bulk_create(changes)
+    _roll_up_after_commit(organisation_ids)
 
 
-def record_response_changes(response_ids: list[int], *, sign: int = 1) -> None:
+def record_response_changes(responses: Iterable[Response], *, sign: int = 1) -> None:
     """Record what these responses (with their answers) add to their months, or take away with
     ``sign=-1`` (call that before changing or deleting them). The figures come from the same
     GROUP BY as the full recount, so both count a response the same way."""
-    if not response_ids:
+    responses = list(responses)
+    if not responses:
         return
+    response_ids = [response.pk for response in responses]
     select, params = _score_select(Q(pk__in=response_ids), Q(response_id__in=response_ids))
-    figures = ", ".join(f"{sign} * {name}" for name in _SCORE_SUMS)
+    figures = ", ".join(f"{sign} * {name} AS {name}" for name in _SCORE_SUMS)
     # Only constant names and the ORM's own SQL are interpolated; values are parameters.
-    _execute(
-        f"INSERT INTO {RollupChange._meta.db_table} (organisation_id, channel, month, question_key, "  # noqa: S608
-        f"{', '.join(_SCORE_SUMS)}, {', '.join(_CONTACT_SUMS)}) "
-        f"SELECT organisation_id, channel, period_start, question_key, {figures}, "
-        f"{', '.join('0' for _ in _CONTACT_SUMS)} FROM ({select}) s",
-        params,
+    select = (
+        f"SELECT organisation_id, channel, period_start AS month, question_key, {figures}, "  # noqa: S608
+        f"{', '.join(f'0 AS {name}' for name in _CONTACT_SUMS)} FROM ({select}) s"
     )
-    if settings.CELERY_TASK_ALWAYS_EAGER:  # only then the organisations are needed: no query otherwise
-        organisation_ids = Response.objects.filter(pk__in=response_ids).values_list("organisation_id", flat=True)
-        for organisation_id in sorted(set(organisation_ids)):
+    organisation_ids = sorted({response.organisation_id for response in responses})
+    if connection.vendor == "postgresql":
+        _add_to_pending(select, params, organisation_ids)
+    else:
+        columns = ", ".join(_CHANGE_COLUMNS)
+        _execute(f"INSERT INTO {RollupChange._meta.db_table} ({columns}) SELECT {columns} FROM ({select}) c", params)  # noqa: S608
+    _roll_up_after_commit(organisation_ids)
+
+
+def _add_to_pending(select: str, params: list, organisation_ids: list[int]) -> None:
+    """Add the changes that ``select`` gives (the change table's columns, any number of rows per
+    key) to the pending rows of their keys (PostgreSQL). First the organisations' write locks,
+    shared: writes go on side by side, but no pass takes in an organisation while one of its
+    writes is under way (so a pass takes whole transactions, see _try_locks). Then, per key,
+    the sum goes into a pending row that no other write holds (FOR UPDATE SKIP LOCKED: a write
+    never waits for another, so no two writes can deadlock), or into a new row. Between two
+    passes a key has about one row, however many responses come in: the pass's work follows
+    the keys touched, not the responses."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL.format("pg_advisory_xact_lock_shared"), [WRITES_NAMESPACE, organisation_ids])
+        table, keys = RollupChange._meta.db_table, ", ".join(_CHANGE_KEYS)
+        # Only constant names and the caller's SQL are interpolated; values are parameters.
+        cursor.execute(
+            f"WITH incoming AS (SELECT {keys}, {_summed(_CHANGE_FIGURES)} FROM ({select}) c "  # noqa: S608
+            f"GROUP BY {keys} HAVING {' OR '.join(f'SUM({name}) <> 0' for name in _CHANGE_FIGURES)}), "
+            f"target AS (SELECT incoming.*, free.id FROM incoming LEFT JOIN LATERAL (SELECT id FROM {table} p "
+            f"WHERE {' AND '.join(f'p.{key} = incoming.{key}' for key in _CHANGE_KEYS)} "
+            f"LIMIT 1 FOR UPDATE SKIP LOCKED) free ON TRUE), "
+            f"added AS (UPDATE {table} p SET {', '.join(f'{name} = p.{name} + t.{name}' for name in _CHANGE_FIGURES)} "
+            f"FROM target t WHERE p.id = t.id) "
+            f"INSERT INTO {table} ({', '.join(_CHANGE_COLUMNS)}) SELECT {', '.join(_CHANGE_COLUMNS)} "
+            f"FROM target WHERE id IS NULL",
+            params,
+        )
+
+
+def _roll_up_after_commit(organisation_ids: list[int]) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        for organisation_id in organisation_ids:
             rollup_after_commit(organisation_id)
 
 
@@ -198,14 +249,18 @@ def rollup_after_commit(organisation_id: int) -> None:
 
 
 def _try_locks(organisation_ids: list[int]) -> list[int]:
-    """Take the transaction-level advisory lock of each organisation that no other job holds;
-    returns the organisations locked (the others are left to the job that holds them)."""
+    """Take the transaction-level advisory locks of each organisation that no other job holds
+    and that has no write of changes under way; returns the organisations locked (the others
+    are left for a later pass). Writes of a locked organisation wait until this transaction
+    ends (their shared lock), so the pass sees every change of it that will ever be committed
+    before it, and no half of a write: what a transaction wrote is taken in whole or not at all."""
     if connection.vendor != "postgresql":
         return list(organisation_ids)  # SQLite (the embedded default) serialises writers itself.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_xact_lock(%s, id::int) ORDER BY id",
-            [sorted(organisation_ids), LOCK_NAMESPACE],
+            "SELECT id FROM unnest(%s::bigint[]) AS id "
+            "WHERE pg_try_advisory_xact_lock(%s, id::int) AND pg_try_advisory_xact_lock(%s, id::int) ORDER BY id",
+            [sorted(organisation_ids), LOCK_NAMESPACE, WRITES_NAMESPACE],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -214,39 +269,53 @@ _LOCK_SQL = "SELECT {}(%s, id::int) FROM (SELECT id FROM unnest(%s::bigint[]) AS
 
 
 @contextmanager
-def _recount_transaction(organisation_ids: list[int] | None):
+def _recount_transaction(organisation_ids: list[int] | None, first_statement):
     """A transaction for a recount of these organisations (None = all) that no rollup job runs
-    alongside, and in which every statement sees the same snapshot: a response committed during
-    the recount is then either in the recount and its change removed with it, or in neither (its
-    change stays for the next pass). So the locks are taken first, for the whole session, and the
-    transaction that follows is REPEATABLE READ.
+    alongside, and in which every statement sees the same snapshot, the one of its first
+    statement (``first_statement``: the pending changes in scope are deleted). That statement
+    runs while no write of changes of these organisations is under way (their write locks, held
+    for it only), so its snapshot has every write whole or not at all: a response committed
+    during the recount is then either in the recount and its change deleted with it, or in
+    neither (its change stays for the next pass: a write after the delete cannot add to the rows
+    it deleted, they are held until the recount commits, so it makes a row of its own). So the
+    locks are taken first, for the session, and the transaction that follows is REPEATABLE READ.
     Inside an outer transaction (tests) its isolation level cannot change: transaction locks."""
     if connection.vendor != "postgresql":
         with transaction.atomic():
+            first_statement()
             yield
         return
     if connection.in_atomic_block:
         with transaction.atomic():
-            _locks("pg_advisory_xact_lock", organisation_ids)
+            ids = _locks("pg_advisory_xact_lock", organisation_ids)
+            _locks("pg_advisory_xact_lock", ids, WRITES_NAMESPACE)
+            first_statement()
             yield
         return
     ids = _locks("pg_advisory_lock", organisation_ids)
+    writes_held = True
     try:
+        _locks("pg_advisory_lock", ids, WRITES_NAMESPACE)
         with transaction.atomic():
             _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            first_statement()
+            _locks("pg_advisory_unlock", ids, WRITES_NAMESPACE)  # the writes go on
+            writes_held = False
             yield
     finally:
+        if writes_held:
+            _locks("pg_advisory_unlock", ids, WRITES_NAMESPACE)
         _locks("pg_advisory_unlock", ids)
 
 
-def _locks(function: str, organisation_ids: list[int] | None) -> list[int]:
+def _locks(function: str, organisation_ids: list[int] | None, namespace: int = LOCK_NAMESPACE) -> list[int]:
     """Call an advisory lock function for each organisation (None = all), in id order (no
     deadlocks); returns the ids."""
     if organisation_ids is None:
         organisation_ids = list(Organisation.objects.values_list("id", flat=True))
     ids = sorted(organisation_ids)
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL.format(function), [LOCK_NAMESPACE, ids])
+        cursor.execute(_LOCK_SQL.format(function), [namespace, ids])
     return ids
 
 
@@ -262,8 +331,8 @@ def rollup_organisation(organisation_id: int) -> RollupResult:
 def rollup_organisations(organisation_ids: list[int]) -> RollupResult:
     """Add the pending changes of these organisations to their month rows and re-derive the
     years of those months, in one transaction, with one aggregate query over the changes of all
-    of them together. Organisations that another job holds are skipped (``skipped``); their
-    changes stay for the next pass."""
+    of them together. Organisations that another job holds, or with a write of changes under
+    way, are skipped (``skipped``); their changes stay for the next pass."""
     with transaction.atomic():
         locked = _try_locks(organisation_ids)
         skipped = sorted(set(organisation_ids) - set(locked))
@@ -327,15 +396,11 @@ def rollup_full(*, organisation_ids: list[int] | None = None, since: date | None
     responses, contacts, invitations and volumes, and their years, in one transaction with one
     aggregate query per source; the pending changes of those months are part of the recount and
     are removed. This is also the repair: whatever wrote rows without recording changes."""
-    with _recount_transaction(organisation_ids):
-        result = _recompute(Scope(organisation_ids, since=since), progress=progress)
-        changes = RollupChange.objects.all()
-        if organisation_ids is not None:
-            changes = changes.filter(organisation_id__in=organisation_ids)
-        if since is not None:
-            changes = changes.filter(month__gte=since)
-        changes.delete()
-        return result
+    scope = Scope(organisation_ids, since=since)
+    # The pending changes in scope are part of the recount: deleted in its first statement.
+    # (One DELETE: nothing refers to a change, so Django deletes without reading them first.)
+    with _recount_transaction(organisation_ids, RollupChange.objects.filter(scope.month_filter("month")).delete):
+        return _recompute(scope, progress=progress)
 
 
 # --- recomputing ---------------------------------------------------------------------------------

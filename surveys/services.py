@@ -264,14 +264,14 @@ def submit_response(
     _write_answers(response, version, answers or {})
     if invitation is not None:
         Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.ANSWERED, answered_at=now)
-    rollups.record_response_changes([response.pk])
+    rollups.record_response_changes([response])
     return response
 
 
 def _update_response(
     response: Response, *, score: int, answers: Mapping[str, object], comment: str, complete: bool
 ) -> Response:
-    rollups.record_response_changes([response.pk], sign=-1)  # its old answers leave the figures
+    rollups.record_response_changes([response], sign=-1)  # its old answers leave the figures
     response.score = score
     response.comment = mask_personal_data(comment or "") or response.comment
     response.is_complete = complete
@@ -279,15 +279,16 @@ def _update_response(
     response.save(update_fields=["score", "comment", "is_complete", "submitted_at"])
     if answers:
         _write_answers(response, response.survey_version, answers)
-    rollups.record_response_changes([response.pk])
+    rollups.record_response_changes([response])
     return response
 
 
 @transaction.atomic
 def delete_responses(response_ids: list[int]) -> None:
     """Delete responses (a superuser's correction) and take them out of the figures."""
-    rollups.record_response_changes(response_ids, sign=-1)
-    Response.objects.filter(pk__in=response_ids).delete()
+    responses = Response.objects.filter(pk__in=response_ids)
+    rollups.record_response_changes(responses.only("pk", "organisation_id"), sign=-1)
+    responses.delete()
 
 
 @transaction.atomic

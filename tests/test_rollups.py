@@ -20,6 +20,7 @@ from surveys import demo, rollups, selectors, services, volumes
 from surveys.formatting import format_count, format_difference, format_percent, format_score
 from surveys.models import (
     ALL_CHANNELS,
+    SCORE_KEY,
     Channel,
     ContactRollup,
     ContactVolume,
@@ -258,38 +259,59 @@ def test_the_queries_of_an_incremental_pass_do_not_grow_with_the_number_of_respo
     version = services.current_version(organisation=organisation, channel=Channel.BALIE)
 
     def queries_for(count):
+        """``count`` responses, each in a month of its own (so each leaves a pending change row
+        of its own: changes of the same month add up in one row)."""
         Response.objects.all().delete()
         ScoreRollup.objects.all().delete()
         ContactRollup.objects.all().delete()
-        moment = datetime(2018, 3, 10, 12, tzinfo=AMSTERDAM)
+        months = [date(1950 + i // 12, 1 + i % 12, 1) for i in range(count)]
         responses = Response.objects.bulk_create(
             Response(
                 organisation=organisation,
                 channel=Channel.BALIE,
                 survey_version=version,
-                contact_moment=moment + timedelta(minutes=i),
-                contact_month=date(2018, 3, 1),
+                contact_moment=datetime(month.year, month.month, 10, 12, tzinfo=AMSTERDAM),
+                contact_month=month,
                 score=1 + i % 10,
                 source=Source.OPEN,
             )
-            for i in range(count)
+            for i, month in enumerate(months)
         )
         for response in responses:  # one change per response, as services.submit_response() records
-            rollups.record_response_changes([response.pk])
+            rollups.record_response_changes([response])
         assert RollupChange.objects.count() == count
         with CaptureQueriesContext(connection) as context:
-            rollups.rollup_incremental()
-        assert figures(organisation)[date(2018, 3, 1)].n == count
+            result = rollups.rollup_incremental()
+        assert result.months == count
+        assert sum(f.n for f in figures(organisation).values()) == count
         return len(context.captured_queries)
 
     assert queries_for(10) == queries_for(1000)
 
 
+@pytest.mark.django_db
+def test_changes_to_the_same_month_add_up_in_one_pending_row(organisation):
+    """Between two passes a month has one pending row per channel and question, however many
+    responses come in: the pass's work follows the months touched, not the responses."""
+    for score in range(1, 11):
+        respond(organisation, score, datetime(2018, 3, score, tzinfo=AMSTERDAM))
+    respond(organisation, 7, datetime(2018, 3, 12, tzinfo=AMSTERDAM), channel=Channel.TELEFOON)
+    pending = {
+        (change.channel, change.month): (change.n, change.total, change.count_10)
+        for change in RollupChange.objects.filter(question_key=SCORE_KEY)
+    }
+    assert pending == {(Channel.BALIE, date(2018, 3, 1)): (10, 55, 1), (Channel.TELEFOON, date(2018, 3, 1)): (1, 7, 0)}
+    assert RollupChange.objects.count() == 2
+    rollups.rollup_incremental()
+    assert (figures(organisation)[date(2018, 3, 1)].n, figures(organisation)[date(2018, 3, 1)].mean) == (10, 5.5)
+
+
 # --- concurrency ---------------------------------------------------------------------------------
 
 
-def _respond_elsewhere(organisation, score, moment):
-    """A response committed by another connection (a resident's request) while this one is busy."""
+def _respond_elsewhere(organisation, score, moment) -> threading.Thread:
+    """A response by another connection (a resident's request) while this one is busy; returns
+    the thread that submits it (joined, unless it is still waiting after half a second)."""
 
     def submit():
         try:
@@ -299,7 +321,8 @@ def _respond_elsewhere(organisation, score, moment):
 
     thread = threading.Thread(target=submit)
     thread.start()
-    thread.join()
+    thread.join(timeout=0.5)
+    return thread
 
 
 MARCH_11 = datetime(2018, 3, 11, tzinfo=AMSTERDAM)
@@ -318,16 +341,20 @@ def _after(monkeypatch, step: str, then) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_response_committed_during_a_pass_waits_for_the_next_one(settings, monkeypatch):
+def test_a_response_submitted_during_a_pass_waits_for_it_and_counts_in_the_next_one(settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
+    elsewhere = []
     # After the pass took in the changes, before it commits.
-    _after(monkeypatch, "_take_in_postgresql", lambda: _respond_elsewhere(organisation, 2, MARCH_11))
+    _after(monkeypatch, "_take_in_postgresql", lambda: elsewhere.append(_respond_elsewhere(organisation, 2, MARCH_11)))
     rollups.rollup_incremental()
     monkeypatch.undo()
+    # The response waited for the pass's write lock (it did not add to a row the pass took in).
+    assert elsewhere[0].is_alive()
+    elsewhere[0].join()
     assert figures(organisation)[date(2018, 3, 1)].n == 1  # the pass took in what it had read
-    assert RollupChange.objects.count() == 1  # and left the new change pending
+    assert RollupChange.objects.count() == 1  # and the new change is pending
     rollups.rollup_incremental()
     march = figures(organisation)[date(2018, 3, 1)]
     assert (march.n, march.mean) == (2, 5)
@@ -335,20 +362,95 @@ def test_a_response_committed_during_a_pass_waits_for_the_next_one(settings, mon
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_pass_leaves_an_organisation_with_a_write_under_way_for_the_next_one(settings):
+    """A pass never takes in half of a write: one still open holds its organisation off."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    organisation, other = OrganisationFactory(), OrganisationFactory()
+    respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
+    respond(other, 6, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
+    writing, done = threading.Event(), threading.Event()
+
+    def write_slowly():
+        try:
+            with transaction.atomic():
+                respond(organisation, 2, MARCH_11)
+                writing.set()
+                done.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write_slowly)
+    thread.start()
+    try:
+        assert writing.wait(timeout=10)
+        result = rollups.rollup_incremental()
+    finally:
+        done.set()
+        thread.join()
+    assert result.skipped == [organisation.pk]
+    assert figures(other)[date(2018, 3, 1)].n == 1
+    assert date(2018, 3, 1) not in figures(organisation)
+    rollups.rollup_incremental()
+    march = figures(organisation)[date(2018, 3, 1)]
+    assert (march.n, march.mean) == (2, 5)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_response_committed_during_a_recount_is_counted_exactly_once(settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
-    # After the responses were counted, before the pending changes are deleted.
-    _after(monkeypatch, "_contact_months", lambda: _respond_elsewhere(organisation, 2, MARCH_11))
+    # After the responses were counted: the recount deleted the pending change of March (its
+    # first statement), and holds that row until it commits.
+    finished = []
+    _after(
+        monkeypatch,
+        "_contact_months",
+        lambda: finished.append(not _respond_elsewhere(organisation, 2, MARCH_11).is_alive()),
+    )
     rollups.rollup_full()
     monkeypatch.undo()
+    assert finished == [True]  # the resident did not wait for the recount
     assert figures(organisation)[date(2018, 3, 1)].n == 1  # the recount's snapshot is from before it
     assert RollupChange.objects.count() == 1  # so its change stays for the next pass
     rollups.rollup_incremental()
     march = figures(organisation)[date(2018, 3, 1)]
     assert (march.n, march.mean, march.responses) == (2, 5, 2)
     assert figures(organisation, PeriodKind.YEAR)[date(2018, 1, 1)].n == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_never_waits_for_another_one_writing_the_same_month(settings):
+    """Two residents answer at the same moment: the second adds to a row of its own instead of
+    waiting for the first one's row (so writes never wait for, or deadlock with, each other)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    organisation = OrganisationFactory()
+    respond(organisation, 4, datetime(2018, 3, 9, tzinfo=AMSTERDAM))  # a pending row for March
+    writing, done = threading.Event(), threading.Event()
+
+    def write_slowly():
+        try:
+            with transaction.atomic():
+                respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
+                writing.set()
+                done.wait(timeout=10)
+        finally:
+            connection.close()
+
+    slow = threading.Thread(target=write_slowly)
+    slow.start()
+    try:
+        assert writing.wait(timeout=10)
+        quick = _respond_elsewhere(organisation, 6, MARCH_11)
+        assert not quick.is_alive()  # done while the first write still holds March's row
+    finally:
+        done.set()
+        slow.join()
+    assert sorted(RollupChange.objects.values_list("n", "total")) == [(1, 6), (2, 12)]
+    rollups.rollup_incremental()
+    march = figures(organisation)[date(2018, 3, 1)]
+    assert (march.n, march.mean) == (3, 6)
+    assert not RollupChange.objects.exists()
 
 
 @pytest.mark.django_db

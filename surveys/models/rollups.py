@@ -29,21 +29,26 @@ class PeriodKind(models.TextChoices):
 
 
 class RollupChange(models.Model):
-    """A change to one month's figures that the rollups have not taken in yet: written in the
-    same transaction as the response, contact, invitation or volume import that caused it, and
-    removed by the rollup pass that adds it to the month rows (or by a full recount).
+    """Changes to one month's figures that the rollups have not taken in yet: written in the
+    same transaction as the response, contact, invitation or volume import that caused them, and
+    removed by the rollup pass that adds them to the month rows (or by a full recount). A write
+    adds its change to a pending row of the same key when one is free (on PostgreSQL), so there
+    is about one row per organisation, channel, month and question between two passes, however
+    many responses came in; a row that another write holds is not waited for: a new one is made.
 
     Score figures are per question (``question_key``; a change to the rapportcijfer also changes
     the month's responses); contact figures have ``question_key`` "". Changes are signed: a
     completed one-click response is a change of -1 for its old answers and +1 for the new ones."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # (Indexed with its key below.)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     month = models.DateField()
     question_key = models.CharField(max_length=50, blank=True)
     n = models.IntegerField(default=0)
     n_invited = models.IntegerField(default=0)
-    total = models.IntegerField(default=0)  # a change covers a few responses: no bigint needed
+    # The responses of a few minutes: no bigint needed (2**31 is 21 million times 10 squared).
+    total = models.IntegerField(default=0)
     total_sq = models.IntegerField(default=0)
     count_0 = models.IntegerField(default=0)
     count_1 = models.IntegerField(default=0)
@@ -61,6 +66,7 @@ class RollupChange(models.Model):
     invitations_sent = models.IntegerField(default=0)
 
     class Meta:
+        indexes = [models.Index(fields=["organisation", "channel", "month", "question_key"], name="rollup_change_key")]
         verbose_name = _("wijziging voor de rollups")
         verbose_name_plural = _("wijzigingen voor de rollups")
 

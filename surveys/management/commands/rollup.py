@@ -65,5 +65,8 @@ class Command(BaseCommand):
             f"{result.score_rows} score row(s), {result.contact_rows} contact row(s)."
         )
         if result.skipped:
-            message += f" Skipped {len(result.skipped)} organisation(s) busy in another job (their changes wait)."
+            message += (
+                f" Skipped {len(result.skipped)} organisation(s) busy in another job or being written to"
+                " (their changes wait)."
+            )
         self.stdout.write(self.style.SUCCESS(message))
