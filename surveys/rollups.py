@@ -139,7 +139,7 @@ def record_changes(changes: list[RollupChange]) -> None:
         types = ["bigint", "text", "date", "text", *("integer" for _ in _CHANGE_FIGURES)]
         arguments = ", ".join(f"%s::{kind}[]" for kind in types)
         select = f"SELECT * FROM unnest({arguments}) AS c ({', '.join(_CHANGE_COLUMNS)})"  # noqa: S608 (constant names)
-        _add_to_pending(select, arrays, organisation_ids)
+        _store_changes(select, arrays, organisation_ids)
     else:
         RollupChange.objects.bulk_create(changes)
     _roll_up_after_commit(organisation_ids)
@@ -161,39 +161,38 @@ def record_response_changes(responses: Iterable[Response], *, sign: int = 1) -> 
         f"{', '.join(f'0 AS {name}' for name in _CONTACT_SUMS)} FROM ({select}) s"
     )
     organisation_ids = sorted({response.organisation_id for response in responses})
-    if connection.vendor == "postgresql":
-        _add_to_pending(select, params, organisation_ids)
-    else:
-        columns = ", ".join(_CHANGE_COLUMNS)
-        _execute(f"INSERT INTO {RollupChange._meta.db_table} ({columns}) SELECT {columns} FROM ({select}) c", params)  # noqa: S608
+    _store_changes(select, params, organisation_ids)
     _roll_up_after_commit(organisation_ids)
 
 
-def _add_to_pending(select: str, params: list, organisation_ids: list[int]) -> None:
+def _store_changes(select: str, params: list, organisation_ids: list[int]) -> None:
     """Add the changes that ``select`` gives (the change table's columns, any number of rows per
-    key) to the pending rows of their keys (PostgreSQL). First the organisations' write locks,
+    key) to the pending rows of their keys. On PostgreSQL first the organisations' write locks,
     shared: writes go on side by side, but no pass takes in an organisation while one of its
     writes is under way (so a pass takes whole transactions, see _try_locks). Then, per key,
     the sum goes into a pending row that no other write holds (FOR UPDATE SKIP LOCKED: a write
     never waits for another, so no two writes can deadlock), or into a new row. Between two
     passes a key has about one row, however many responses come in: the pass's work follows
-    the keys touched, not the responses."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL.format("pg_advisory_xact_lock_shared"), [WRITES_NAMESPACE, organisation_ids])
-        table, keys = RollupChange._meta.db_table, ", ".join(_CHANGE_KEYS)
-        # Only constant names and the caller's SQL are interpolated; values are parameters.
-        cursor.execute(
-            f"WITH incoming AS (SELECT {keys}, {_summed(_CHANGE_FIGURES)} FROM ({select}) c "  # noqa: S608
-            f"GROUP BY {keys} HAVING {' OR '.join(f'SUM({name}) <> 0' for name in _CHANGE_FIGURES)}), "
-            f"target AS (SELECT incoming.*, free.id FROM incoming LEFT JOIN LATERAL (SELECT id FROM {table} p "
-            f"WHERE {' AND '.join(f'p.{key} = incoming.{key}' for key in _CHANGE_KEYS)} "
-            f"LIMIT 1 FOR UPDATE SKIP LOCKED) free ON TRUE), "
-            f"added AS (UPDATE {table} p SET {', '.join(f'{name} = p.{name} + t.{name}' for name in _CHANGE_FIGURES)} "
-            f"FROM target t WHERE p.id = t.id) "
-            f"INSERT INTO {table} ({', '.join(_CHANGE_COLUMNS)}) SELECT {', '.join(_CHANGE_COLUMNS)} "
-            f"FROM target WHERE id IS NULL",
-            params,
-        )
+    the keys touched, not the responses. SQLite, which serialises writers, inserts them as they
+    are."""
+    table, keys = RollupChange._meta.db_table, ", ".join(_CHANGE_KEYS)
+    # Only constant names and the caller's SQL are interpolated; values are parameters.
+    if connection.vendor != "postgresql":
+        _execute(f"INSERT INTO {table} ({', '.join(_CHANGE_COLUMNS)}) {select}", params)  # noqa: S608
+        return
+    _locks("pg_advisory_xact_lock_shared", organisation_ids, WRITES_NAMESPACE)
+    _execute(
+        f"WITH incoming AS (SELECT {keys}, {_summed(_CHANGE_FIGURES)} FROM ({select}) c "  # noqa: S608
+        f"GROUP BY {keys} HAVING {' OR '.join(f'SUM({name}) <> 0' for name in _CHANGE_FIGURES)}), "
+        f"target AS (SELECT incoming.*, free.id FROM incoming LEFT JOIN LATERAL (SELECT id FROM {table} p "
+        f"WHERE {' AND '.join(f'p.{key} = incoming.{key}' for key in _CHANGE_KEYS)} "
+        f"LIMIT 1 FOR UPDATE SKIP LOCKED) free ON TRUE), "
+        f"added AS (UPDATE {table} p SET {', '.join(f'{name} = p.{name} + t.{name}' for name in _CHANGE_FIGURES)} "
+        f"FROM target t WHERE p.id = t.id) "
+        f"INSERT INTO {table} ({', '.join(_CHANGE_COLUMNS)}) SELECT {', '.join(_CHANGE_COLUMNS)} "
+        f"FROM target WHERE id IS NULL",
+        params,
+    )
 
 
 def _roll_up_after_commit(organisation_ids: list[int]) -> None:

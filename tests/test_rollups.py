@@ -4,6 +4,7 @@ calendar, incremental and full passes agree, and statistics are derived correctl
 import math
 import statistics
 import threading
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -325,6 +326,31 @@ def _respond_elsewhere(organisation, score, moment) -> threading.Thread:
     return thread
 
 
+@contextmanager
+def _response_being_written(organisation, score, moment):
+    """A response written by another connection whose transaction stays open inside the block
+    (a resident's request that is not finished yet); it commits when the block ends."""
+    writing, done = threading.Event(), threading.Event()
+
+    def write_slowly():
+        try:
+            with transaction.atomic():
+                respond(organisation, score, moment)
+                writing.set()
+                done.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write_slowly)
+    thread.start()
+    try:
+        assert writing.wait(timeout=10)
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 MARCH_11 = datetime(2018, 3, 11, tzinfo=AMSTERDAM)
 
 
@@ -368,25 +394,8 @@ def test_a_pass_leaves_an_organisation_with_a_write_under_way_for_the_next_one(s
     organisation, other = OrganisationFactory(), OrganisationFactory()
     respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
     respond(other, 6, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
-    writing, done = threading.Event(), threading.Event()
-
-    def write_slowly():
-        try:
-            with transaction.atomic():
-                respond(organisation, 2, MARCH_11)
-                writing.set()
-                done.wait(timeout=10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=write_slowly)
-    thread.start()
-    try:
-        assert writing.wait(timeout=10)
+    with _response_being_written(organisation, 2, MARCH_11):
         result = rollups.rollup_incremental()
-    finally:
-        done.set()
-        thread.join()
     assert result.skipped == [organisation.pk]
     assert figures(other)[date(2018, 3, 1)].n == 1
     assert date(2018, 3, 1) not in figures(organisation)
@@ -426,26 +435,9 @@ def test_a_write_never_waits_for_another_one_writing_the_same_month(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     organisation = OrganisationFactory()
     respond(organisation, 4, datetime(2018, 3, 9, tzinfo=AMSTERDAM))  # a pending row for March
-    writing, done = threading.Event(), threading.Event()
-
-    def write_slowly():
-        try:
-            with transaction.atomic():
-                respond(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM))
-                writing.set()
-                done.wait(timeout=10)
-        finally:
-            connection.close()
-
-    slow = threading.Thread(target=write_slowly)
-    slow.start()
-    try:
-        assert writing.wait(timeout=10)
+    with _response_being_written(organisation, 8, datetime(2018, 3, 10, tzinfo=AMSTERDAM)):
         quick = _respond_elsewhere(organisation, 6, MARCH_11)
         assert not quick.is_alive()  # done while the first write still holds March's row
-    finally:
-        done.set()
-        slow.join()
     assert sorted(RollupChange.objects.values_list("n", "total")) == [(1, 6), (2, 12)]
     rollups.rollup_incremental()
     march = figures(organisation)[date(2018, 3, 1)]
