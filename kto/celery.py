@@ -6,4 +6,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kto.settings.dev")
 
 app = Celery("kto")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# The tasks live in the domain packages of the one app.
+app.autodiscover_tasks(["surveys.invitations", "surveys.rollups"])

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
-from . import views
-from .delivery import views as delivery_views
+from surveys.invitations import views as invitation_views
+from surveys.responses import views
 
 
 class SignedIntConverter:
@@ -25,6 +25,6 @@ urlpatterns = [
     path("s/<str:token>/", views.invitation_form, name="invitation"),
     path("s/<str:token>/<score:score>/", views.one_click, name="one-click"),
     path("o/<slug:slug>/bedankt/", views.thanks, name="thanks"),
-    path("afmelden/<str:token>/", delivery_views.unsubscribe, name="unsubscribe"),
+    path("afmelden/<str:token>/", invitation_views.unsubscribe, name="unsubscribe"),
     path("o/<slug:slug>/<str:channel>/", views.open_form, name="open"),
 ]

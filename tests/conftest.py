@@ -3,6 +3,8 @@ from django.test import Client
 
 from tests.factories import InvitationFactory, OrganisationFactory
 
+pytest_plugins = ["tests.staff", "tests.worker"]
+
 
 @pytest.fixture
 def organisation(db):

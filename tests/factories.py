@@ -5,8 +5,12 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from surveys import services
-from surveys.models import Channel, Invitation, Organisation, Response, Source
+from surveys.invitations.models import Invitation
+from surveys.invitations.services import create_invitation
+from surveys.organisations.models import Channel, Organisation
+from surveys.organisations.services import create_organisation
+from surveys.responses.models import Response, Source
+from surveys.responses.services import submit_response
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -19,7 +23,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # Through the service, so every organisation has its channels and default surveys.
-        return services.create_organisation(**kwargs)
+        return create_organisation(**kwargs)
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):
@@ -39,7 +43,7 @@ class InvitationFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        invitation, token = services.create_invitation(**kwargs)
+        invitation, token = create_invitation(**kwargs)
         invitation.token = token
         return invitation
 
@@ -56,4 +60,4 @@ class ResponseFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.submit_response(**kwargs)
+        return submit_response(**kwargs)

@@ -9,8 +9,6 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from surveys import demo
-
 ROOT = Path(__file__).resolve().parent.parent
 # A smaller seed keeps the test quick; the yearly means are exact at any scale.
 SCALE = "0.2"
@@ -82,16 +80,14 @@ def test_migrate_and_seed_demo_twice_work_on_the_embedded_sqlite_default(tmp_pat
     rolled_up = {(slug, channel, year): Decimal(total) / n for slug, channel, year, total, n in years}
     assert pending == 0
     assert rolled_up == published
-    for key, figure in demo.PUBLISHED_SCORES.items():
+    for key, figure in figures.PUBLISHED_SCORES.items():
         assert published[key].quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) == figure, key
 
 
 CONTACT_SCRIPT = """
 from django.utils import timezone
-from surveys import services
-from surveys.models import Organisation
 organisation = Organisation.objects.get(slug="utrecht")
-result = services.register_contact(
+result = register_contact(
     organisation=organisation, channel="telefoon", contact_moment=timezone.now(), reference="sqlite-1",
     recipient="inwoner@example.nl", method="email",
 )
@@ -113,8 +109,13 @@ def test_contacts_are_registered_and_invitations_sent_on_the_embedded_default(tm
 
 CORRECTION_SCRIPT = """
 from django.db import transaction
-from surveys import rollups, services
-from surveys.models import ContactRollup, Response, RollupChange, ScoreRollup
+from surveys.demo import figures
+from surveys.invitations.contacts import register_contact
+from surveys.organisations.models import Organisation
+from surveys.responses.models import Response
+from surveys.responses.services import delete_responses
+from surveys.rollups.models import ContactRollup, RollupChange, ScoreRollup
+from surveys.rollups.recount import rollup_full
 
 def rows():
     scores = ScoreRollup.objects.values_list("organisation_id", "channel", "question_key", "period", "period_start",
@@ -128,10 +129,10 @@ month = Response.objects.values("organisation_id", "channel", "contact_month").o
 doomed = [*Response.objects.filter(**month).values_list("pk", flat=True),
           *Response.objects.order_by("-pk").values_list("pk", flat=True)[:5]]
 with transaction.atomic():
-    services.delete_responses(doomed)
+    delete_responses(doomed)
 print("pending", RollupChange.objects.count())
 after_pass = rows()
-rollups.rollup_full()
+rollup_full()
 print("equal", after_pass == rows(), len(after_pass[0]))
 """
 

@@ -37,7 +37,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "surveys.middleware.LanguageMiddleware",
+    "surveys.common.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -68,10 +68,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Staff get the permissions of their KTO role (surveys/roles.py) on top of Django's own.
+# Staff get the permissions of their KTO role (surveys/organisations/roles.py) on top of Django's own.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "surveys.roles.StaffRoleBackend",
+    "surveys.organisations.roles.StaffRoleBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,6 +132,8 @@ REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a worker there is no beat: each write's organisation is rolled up once it commits.
+KTO_ROLLUP_ON_COMMIT = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -145,11 +147,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "rollup-pass": {
-        "task": "surveys.tasks.rollup_pass",
+        "task": "surveys.rollups.tasks.rollup_pass",
         "schedule": crontab(minute="*/2"),
     },
     "expire-invitations": {
-        "task": "surveys.tasks.expire_invitations",
+        "task": "surveys.invitations.tasks.expire_invitations",
         "schedule": crontab(minute="*/15"),
     },
 }

@@ -11,6 +11,7 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 # Unit tests run tasks eagerly; the end-to-end worker test switches this off.
 CELERY_TASK_ALWAYS_EAGER = env.bool("KTO_CELERY_EAGER", default=True)
+KTO_ROLLUP_ON_COMMIT = CELERY_TASK_ALWAYS_EAGER
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -5,9 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from surveys.admin_scoping import OrganisationScopedAdminMixin
-from surveys.models import ApiKey
-from surveys.models.api import generate_api_key, hash_api_key
+from surveys.organisations.scoping import OrganisationScopedAdminMixin
+
+from .models import ApiKey, generate_api_key, hash_api_key
 
 
 @admin.register(ApiKey)

@@ -5,7 +5,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from surveys.models import ApiKey
+from surveys.api.models import ApiKey
 
 KEYWORD = "Api-Key"
 

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-from surveys.models import ApiKey
+from surveys.api.models import ApiKey
 
 
 class HasOrganisationApiKey(BasePermission):

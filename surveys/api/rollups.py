@@ -1,49 +1,20 @@
 """GET /api/v1/rollups/: the monthly or yearly figures of the key's organisation, each next to the
-same period a year earlier, read from the rollups (surveys.selectors)."""
+same period a year earlier, read from the rollups (surveys/rollups/selectors.py)."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response as ApiResponse
 
-from surveys import selectors
-from surveys.models import SCORE_KEY, PeriodKind
-from surveys.models.rollups import ROLLUP_CHANNEL_CHOICES
+from surveys.rollups import selectors
+from surveys.rollups.models import ROLLUP_CHANNEL_CHOICES, SCORE_KEY, PeriodKind
 
-from .views import OrganisationApiView, _error_responses
-
-PERIOD_PATTERN = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
-
-
-@extend_schema_field({"type": "string", "pattern": PERIOD_PATTERN.pattern, "example": "2018-03"})
-class PeriodField(serializers.Field):
-    """A month (2018-03), a day (2018-03-15, meaning its month) or a year (2018)."""
-
-    default_error_messages = {
-        "invalid": _("Gebruik een maand als 2018-03 of een jaar als 2018."),
-    }
-
-    def to_internal_value(self, data):
-        match = PERIOD_PATTERN.match(str(data).strip()) if isinstance(data, str) else None
-        if match is None:
-            self.fail("invalid")
-        year, month, day = int(match[1]), int(match[2] or 1), int(match[3] or 1)
-        try:
-            value = date(year, month, day)
-        except ValueError:
-            self.fail("invalid")
-        if not 1900 <= year <= 2999:
-            self.fail("invalid")
-        return value
-
-    def to_representation(self, value):
-        return value.isoformat()
+from .base import OrganisationApiView
+from .errors import error_responses
+from .fields import PeriodField
 
 
 class RollupQuerySerializer(serializers.Serializer):
@@ -169,7 +140,7 @@ class RollupListView(OrganisationApiView):
         parameters=[RollupQuerySerializer],
         responses={
             200: OpenApiResponse(RollupListSerializer, description=_("De cijfers, oudste periode eerst.")),
-            **_error_responses(400, 401),
+            **error_responses(400, 401),
         },
         examples=[EXAMPLE],
         tags=["rollups"],
@@ -186,12 +157,11 @@ class RollupListView(OrganisationApiView):
             date_from=params.get("from"),
             date_to=params.get("to"),
         )
-        return ApiResponse(
-            {
-                "period": params["period"],
-                "question": params["question"],
-                "min_responses": settings.KTO_MIN_RESPONSES,
-                "significance_alpha": settings.KTO_SIGNIFICANCE_ALPHA,
-                "results": FigureSerializer(figures, many=True).data,
-            }
-        )
+        answer = {
+            "period": params["period"],
+            "question": params["question"],
+            "min_responses": settings.KTO_MIN_RESPONSES,
+            "significance_alpha": settings.KTO_SIGNIFICANCE_ALPHA,
+            "results": figures,
+        }
+        return ApiResponse(RollupListSerializer(answer).data)

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import surveys.models.organisations
+import surveys.organisations.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -43,8 +43,8 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
                 ('logo', models.FileField(blank=True, upload_to='logos/', validators=[django.core.validators.FileExtensionValidator(['png', 'jpg', 'jpeg', 'svg', 'webp'])], verbose_name='logo')),
                 ('brand_colour', models.CharField(default='#154273', help_text='Donker genoeg voor witte tekst (contrast minstens 4,5:1).', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Gebruik een kleur als #154273.')], verbose_name='huisstijlkleur')),
-                ('invitation_valid_days', models.PositiveSmallIntegerField(default=surveys.models.organisations.default_invitation_valid_days, verbose_name='geldigheid uitnodiging (dagen)')),
-                ('invitation_cooldown_days', models.PositiveSmallIntegerField(default=surveys.models.organisations.default_invitation_cooldown_days, help_text='Dezelfde persoon wordt hoogstens één keer per zoveel dagen uitgenodigd.', verbose_name='wachttijd tussen uitnodigingen (dagen)')),
+                ('invitation_valid_days', models.PositiveSmallIntegerField(default=surveys.organisations.models.default_invitation_valid_days, verbose_name='geldigheid uitnodiging (dagen)')),
+                ('invitation_cooldown_days', models.PositiveSmallIntegerField(default=surveys.organisations.models.default_invitation_cooldown_days, help_text='Dezelfde persoon wordt hoogstens één keer per zoveel dagen uitgenodigd.', verbose_name='wachttijd tussen uitnodigingen (dagen)')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from surveys.models import ApiKey
+from surveys.api.models import ApiKey
 from tests.api.conftest import ApiClient
 
 URL = "/api/v1/contacts/"

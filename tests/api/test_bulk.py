@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from surveys.models import Contact, Invitation
+from surveys.invitations.models import Contact, Invitation
 
 URL = "/api/v1/contacts/bulk/"
 

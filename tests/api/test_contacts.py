@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from surveys.models import Contact, Invitation, OrganisationChannel
+from surveys.invitations.models import Contact, Invitation
+from surveys.organisations.models import OrganisationChannel
 
 URL = "/api/v1/contacts/"
 

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from surveys.models import OrganisationChannel, Response, Source
+from surveys.organisations.models import OrganisationChannel
+from surveys.responses.models import Response, Source
 from tests.factories import InvitationFactory, OrganisationFactory
 
 URL = "/api/v1/responses/"

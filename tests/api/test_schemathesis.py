@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from surveys.models import ApiKey
+from surveys.api.models import ApiKey
 
 MAX_EXAMPLES = 30
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.models import ApiKey, Organisation
+from surveys.api.models import ApiKey
+from surveys.organisations.models import Organisation
 
 
 class Command(BaseCommand):

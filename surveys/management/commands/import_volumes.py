@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.models import Organisation
-from surveys.volumes import VolumeImportError, import_volumes
+from surveys.organisations.models import Organisation
+from surveys.rollups.volumes import VolumeImportError, import_volumes
 
 
 class Command(BaseCommand):
@@ -43,6 +43,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {result.rows} volume(s) from {path.name}: {result.created} new, {result.updated} replaced; "
-                f"{result.months} month(s) marked for the rollup."
+                f"the figures of {result.months} month(s) follow with the next rollup pass."
             )
         )

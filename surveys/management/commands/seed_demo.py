@@ -1,9 +1,9 @@
-"""``python manage.py seed_demo``: the demo municipalities, logins and responses (see surveys/demo.py)."""
+"""``python manage.py seed_demo``: the demo municipalities, logins and responses (see surveys/demo/)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys import demo
+from surveys.demo import seed as demo
 
 
 class Command(BaseCommand):

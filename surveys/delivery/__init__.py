@@ -1,1 +1,0 @@
-"""Sending invitations: the SMS/WhatsApp gateways, the messages themselves and their admin."""

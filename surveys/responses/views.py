@@ -1,0 +1,181 @@
+"""The residents' pages. Thin: validation in forms, writes in services.
+
+The forms need no CSRF token, so residents who block cookies can answer too: CSRF protects
+actions of a logged-in session, and these pages have none. An invitation form is authorised by
+its secret single-use token, which a forging site cannot know; an open form accepts anyone's
+answer anyway (a forged one is no different from one posted directly). Without cookies the chosen
+language travels in the links (``?lang=en``)."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from surveys.invitations.services import InvitationUnavailable, invitation_for_token, mark_opened
+from surveys.organisations.models import Channel, Organisation
+from surveys.organisations.selectors import channel_enabled
+from surveys.questionnaires.services import current_version
+
+from . import services
+from .forms import ResponseForm, valid_score
+from .models import Source
+from .selectors import response_to
+
+
+def _in_language(url: str) -> str:
+    """The URL, with the resident's language when it is not the default (kept without cookies)."""
+    language = get_language()
+    return url if language == settings.LANGUAGE_CODE else f"{url}?lang={language}"
+
+
+def _form_page(request, *, form, organisation, action, one_click_score=None, status=200):
+    return render(
+        request,
+        "surveys/form.html",
+        {
+            "form": form,
+            "organisation": organisation,
+            "version": form.version,
+            "action": _in_language(action),
+            "one_click_score": one_click_score,
+        },
+        status=status,
+    )
+
+
+def _unavailable(request, organisation=None):
+    """One page for unknown, expired and used tokens, so that tokens cannot be probed."""
+    return render(request, "surveys/unavailable.html", {"organisation": organisation}, status=404)
+
+
+def _already_answered(request, organisation):
+    return render(request, "surveys/already_answered.html", {"organisation": organisation}, status=409)
+
+
+def _thanks(organisation: Organisation):
+    return redirect(_in_language(reverse("surveys:thanks", kwargs={"slug": organisation.slug})))
+
+
+@csrf_exempt  # the secret token is the authorisation (see the module docstring)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_form(request, token: str):
+    try:
+        invitation = invitation_for_token(token)
+    except InvitationUnavailable:
+        return _unavailable(request)
+    organisation = invitation.organisation
+    version = current_version(organisation=organisation, channel=invitation.channel)
+    existing = response_to(invitation)
+    language = get_language()
+    if request.method == "POST":
+        if existing is not None and existing.is_complete:
+            return _already_answered(request, organisation)
+        form = ResponseForm(request.POST, version=existing.survey_version if existing else version, language=language)
+        if not form.is_valid():
+            return _form_page(request, form=form, organisation=organisation, action=request.path, status=400)
+        try:
+            services.submit_response(
+                organisation=organisation,
+                channel=invitation.channel,
+                score=form.cleaned_data["score"],
+                answers=form.answers(),
+                comment=form.comment(),
+                language=language,
+                source=Source.INVITATION,
+                invitation=invitation,
+            )
+        except services.AlreadyAnswered:
+            return _already_answered(request, organisation)
+        except InvitationUnavailable:
+            return _unavailable(request)
+        return _thanks(organisation)
+    if existing is not None and existing.is_complete:
+        return _unavailable(request)
+    mark_opened(invitation=invitation)
+    initial = {"score": existing.score} if existing else None
+    form = ResponseForm(initial=initial, version=existing.survey_version if existing else version, language=language)
+    return _form_page(request, form=form, organisation=organisation, action=request.path)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def one_click(request, token: str, score: int):
+    """Stores the score at once (the resident may close the page right away), then offers the
+    remaining questions; submitting them completes the same response."""
+    try:
+        invitation = invitation_for_token(token)
+    except InvitationUnavailable:
+        return _unavailable(request)
+    organisation = invitation.organisation
+    existing = response_to(invitation)
+    if existing is not None and existing.is_complete:
+        return _unavailable(request)
+    action = invitation_action(token)
+    version = (
+        existing.survey_version if existing else current_version(organisation=organisation, channel=invitation.channel)
+    )
+    language = get_language()
+    if not valid_score(score):
+        form = ResponseForm({"score": str(score)}, version=version, language=language)
+        form.is_valid()
+        return _form_page(request, form=form, organisation=organisation, action=action, status=400)
+    mark_opened(invitation=invitation)
+    try:
+        stored = services.record_one_click(invitation=invitation, score=score, language=language)
+    except services.AlreadyAnswered:
+        return _unavailable(request)
+    # (Nothing stored when a link scanner is at work: the form with the score chosen, to send.)
+    form = ResponseForm(initial={"score": score}, version=version, language=language)
+    return _form_page(
+        request, form=form, organisation=organisation, action=action, one_click_score=score if stored else None
+    )
+
+
+def invitation_action(token: str) -> str:
+    return reverse("surveys:invitation", kwargs={"token": token})
+
+
+@csrf_exempt  # an open form has nothing to protect (see the module docstring)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def open_form(request, slug: str, channel: str):
+    """An open link without a token, for a QR code or a tablet at the counter."""
+    if channel not in Channel.values:
+        raise Http404
+    organisation = get_object_or_404(Organisation, slug=slug)
+    if not channel_enabled(organisation, channel):
+        raise Http404
+    version = current_version(organisation=organisation, channel=channel)
+    language = get_language()
+    if request.method == "POST":
+        form = ResponseForm(request.POST, version=version, language=language)
+        if not form.is_valid():
+            return _form_page(request, form=form, organisation=organisation, action=request.path, status=400)
+        services.submit_response(
+            organisation=organisation,
+            channel=channel,
+            score=form.cleaned_data["score"],
+            answers=form.answers(),
+            comment=form.comment(),
+            language=language,
+            source=Source.OPEN,
+            survey_version=version,
+        )
+        return _thanks(organisation)
+    form = ResponseForm(version=version, language=language)
+    return _form_page(request, form=form, organisation=organisation, action=request.path)
+
+
+@require_http_methods(["GET"])
+def thanks(request, slug: str):
+    organisation = get_object_or_404(Organisation, slug=slug)
+    return render(request, "surveys/thanks.html", {"organisation": organisation})
+
+
+def home(request):
+    return render(request, "surveys/home.html", {"organisations": Organisation.objects.prefetch_related("channels")})

@@ -1,0 +1,121 @@
+"""The one entrance for every write that changes a figure (as zulip's ``do_increment_logging_stat``).
+
+Responses and their answers, registered contacts, sent invitations and contact volumes each
+call :func:`record` with their changes, in the write's own transaction. The changes are
+appended to ``RollupChange`` (no lock, no merge: a write never waits for another one), and the
+rollup pass adds them to the month and year rows (surveys/rollups/incremental.py). A change is
+signed: whatever takes a response or a volume away records the negative of what it added.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import transaction
+
+from surveys.responses.models import Answer, Response
+
+from .incremental import rollup_organisations
+from .models import CONTACT_FIGURES, SCORE_FIGURES, SCORE_KEY, RollupChange
+
+logger = logging.getLogger(__name__)
+
+
+class Scored(NamedTuple):
+    """One answer to a question that is rolled up: the rapportcijfer or a numeric extra question."""
+
+    organisation_id: int
+    channel: str
+    month: date
+    invited: bool
+    question_key: str
+    value: int
+
+
+def record(changes: Iterable[RollupChange]) -> None:
+    """Append ``changes`` in the caller's transaction. Without a worker (eager Celery, the
+    embedded default) no beat pass runs: the organisations are rolled up once it commits."""
+    changes = [change for change in changes if any(getattr(change, name) for name in SCORE_FIGURES + CONTACT_FIGURES)]
+    if not changes:
+        return
+    RollupChange.objects.bulk_create(changes)
+    if settings.KTO_ROLLUP_ON_COMMIT:
+        for organisation_id in {change.organisation_id for change in changes}:
+            _roll_up_on_commit(organisation_id)
+
+
+def scored(changes: Iterable[Scored], *, sign: int = 1) -> list[RollupChange]:
+    """The changes these answers make to their months' figures (``sign=-1``: the changes that
+    take them away), one per organisation, channel, month and question."""
+    sums: dict[tuple, RollupChange] = {}
+    for answer in changes:
+        key = (answer.organisation_id, answer.channel, answer.month, answer.question_key)
+        change = sums.get(key)
+        if change is None:
+            change = sums[key] = RollupChange(
+                organisation_id=answer.organisation_id,
+                channel=answer.channel,
+                month=answer.month,
+                question_key=answer.question_key,
+            )
+        change.n += sign
+        change.n_invited += sign * answer.invited
+        change.total += sign * answer.value
+        change.total_sq += sign * answer.value * answer.value
+        count = f"count_{answer.value}"
+        setattr(change, count, getattr(change, count) + sign)
+    return list(sums.values())
+
+
+def of_response(response: Response, answers: dict[str, int | None]) -> list[Scored]:
+    """What a response counts in, from the values in hand: its rapportcijfer and its numeric
+    answers by question key (a choice answer is not a figure)."""
+    head = (response.organisation_id, response.channel, response.contact_month, response.invitation_id is not None)
+    values = [(SCORE_KEY, response.score), *((key, value) for key, value in answers.items() if value is not None)]
+    return [Scored(*head, key, value) for key, value in values]
+
+
+def of_stored(response_ids: list[int]) -> list[Scored]:
+    """What these stored responses count in, read from the database (two queries), the same
+    way the recount reads them."""
+    head = ("organisation_id", "channel", "contact_month", "invitation_id")
+    scores = Response.objects.filter(pk__in=response_ids).values_list(*head, "score")
+    answers = Answer.objects.filter(response_id__in=response_ids, value__isnull=False).values_list(
+        *(f"response__{name}" for name in head), "question__key", "value"
+    )
+    return [Scored(o, c, m, i is not None, SCORE_KEY, s) for o, c, m, i, s in scores] + [
+        Scored(o, c, m, i is not None, k, v) for o, c, m, i, k, v in answers
+    ]
+
+
+class _RollUp:
+    """Rolls an organisation up after the commit; equal per organisation, so a transaction of
+    many writes schedules one pass."""
+
+    def __init__(self, organisation_id: int):
+        self.organisation_id = organisation_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _RollUp) and other.organisation_id == self.organisation_id
+
+    def __hash__(self) -> int:
+        return hash(self.organisation_id)
+
+    def __call__(self) -> None:
+        try:
+            rollup_organisations([self.organisation_id])
+        except Exception:
+            # The write is committed; a failing rollup must not turn the resident's answer into an
+            # error page. The changes stay, so the next pass (or `manage.py rollup`) takes them in.
+            logger.exception("Rollup of organisation %s after commit failed", self.organisation_id)
+
+
+def _roll_up_on_commit(organisation_id: int) -> None:
+    callback = _RollUp(organisation_id)
+    connection = transaction.get_connection()
+    if not any(entry[1] == callback for entry in connection.run_on_commit):
+        transaction.on_commit(callback)
