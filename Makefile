@@ -6,17 +6,23 @@ MANAGE := $(BIN)/python manage.py
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install messages system-deps browser lint migrations migrations-check pytest schemathesis bench clean
+.PHONY: run test install lock messages system-deps browser lint migrations-check pytest schemathesis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+# Every package at the version in requirements.lock (`make lock` writes it from pyproject.toml).
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 install: system-deps $(VENV)/.installed
+
+lock: | $(BIN)/python
+	$(BIN)/pip install -q pip-tools
+	$(BIN)/pip-compile -q --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
 
 # gettext's msgfmt compiles the translations; installed from Debian's packages when missing.
 system-deps:
@@ -37,35 +43,40 @@ browser:
 messages: install
 	$(MANAGE) compilemessages --ignore='.venv' -v0
 
-# Links printed by seed_demo and sent in invitations point at the port actually served.
+# What `make run` serves, on the database in DATABASE_URL: migrate, the demo data (idempotent),
+# then the site; with REDIS_URL a Celery worker and beat beside it, else tasks run eagerly.
+define SERVE
+set -e
+$(MANAGE) migrate --noinput
+$(MANAGE) seed_demo
+if [ -n "$$REDIS_URL" ]; then
+  echo "Celery worker and beat on $$REDIS_URL"
+  trap 'kill 0' EXIT INT TERM
+  $(BIN)/celery -A kto worker --loglevel=INFO --concurrency=2 &
+  $(BIN)/celery -A kto beat --loglevel=INFO --schedule=$${TMPDIR:-/tmp}/kto-celerybeat-schedule &
+  $(MANAGE) runserver $(HOST):$(PORT)
+else
+  echo "No REDIS_URL: Celery tasks run eagerly in the web process; e-mail goes to the console."
+  exec $(MANAGE) runserver $(HOST):$(PORT)
+fi
+endef
+export SERVE
+
+# Links printed by seed_demo and sent in invitations point at the port actually served. Without
+# DATABASE_URL the embedded PostgreSQL (data in .pgdata/) runs for as long as the site does.
 run: export KTO_BASE_URL ?= http://$(HOST):$(PORT)
 run: install messages
-	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
-	@if [ -n "$$REDIS_URL" ]; then \
-	  echo "Starting Celery worker and beat on $$REDIS_URL"; \
-	  trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/celery -A kto worker --loglevel=INFO --concurrency=2 & \
-	  $(BIN)/celery -A kto beat --loglevel=INFO --schedule=$${TMPDIR:-/tmp}/kto-celerybeat-schedule & \
-	  $(MANAGE) runserver $(HOST):$(PORT); \
-	else \
-	  echo "Embedded default: SQLite, Celery tasks run eagerly, e-mail to the console."; \
-	  $(MANAGE) runserver $(HOST):$(PORT); \
+	@if [ -n "$$DATABASE_URL" ]; then sh -c "$$SERVE"; else \
+	  echo "Embedded default: PostgreSQL in .pgdata/, stopped when this ends."; \
+	  $(BIN)/python kto/embedded_db.py run -- sh -c "$$SERVE"; \
 	fi
-
-# Until the first release the schema lives in one initial migration, regenerated from the models;
-# the hand-written migrations after it (PostgreSQL storage settings) are set aside meanwhile.
-migrations: install
-	rm -f surveys/migrations/0001_initial.py
-	mkdir -p .migrations-aside && mv surveys/migrations/0002_*.py .migrations-aside/
-	$(MANAGE) makemigrations surveys -n initial; status=$$?; \
-		mv .migrations-aside/*.py surveys/migrations/ && rmdir .migrations-aside; exit $$status
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 migrations-check: install
-	$(MANAGE) makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=kto.settings.test $(MANAGE) makemigrations --check --dry-run
 
 pytest: install messages browser
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -78,4 +89,5 @@ schemathesis: install messages
 	$(BIN)/pytest tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
+	-$(BIN)/python kto/embedded_db.py stop
+	rm -rf $(VENV) .pgdata staticfiles test-artifacts

@@ -74,15 +74,17 @@ def setup_django(url: str) -> None:
 
 
 def fresh_organisation(sample_one_in: int):
-    from surveys import services
-    from surveys.models import ApiKey, Contact, Invitation, Organisation, OrganisationChannel
+    from surveys.api.models import ApiKey
+    from surveys.invitations.models import Contact, Invitation
+    from surveys.organisations.models import Organisation, OrganisationChannel
+    from surveys.organisations.services import create_organisation
 
     old = Organisation.objects.filter(slug="bench-api").first()
     if old is not None:
         Contact.objects.filter(organisation=old).delete()
         Invitation.objects.filter(organisation=old).delete()
         old.delete()
-    organisation = services.create_organisation(name="Benchmark", slug="bench-api")
+    organisation = create_organisation(name="Benchmark", slug="bench-api")
     OrganisationChannel.objects.filter(organisation=organisation).update(sample_one_in=sample_one_in)
     _, key = ApiKey.objects.create_key(organisation=organisation, name="bench")
     return organisation, key
@@ -185,8 +187,8 @@ def run_copy(organisation, count: int, rounds: int = 3) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from surveys.models import Contact
-    from surveys.services import local_month
+    from surveys.common.time import month_of
+    from surveys.invitations.models import Contact
 
     start = timezone.now() - timedelta(days=30)
     now = timezone.now()
@@ -198,7 +200,7 @@ def run_copy(organisation, count: int, rounds: int = 3) -> float:
             moment = start + timedelta(seconds=20 * n)
             channel = CHANNELS[n % len(CHANNELS)]
             rows.append(
-                (organisation.pk, channel, moment, local_month(moment), f"copy-{round_}-{n}", "nl", "invited", now)
+                (organisation.pk, channel, moment, month_of(moment), f"copy-{round_}-{n}", "nl", "invited", now)
             )
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -222,7 +224,7 @@ def main() -> None:
     api_seconds, registered = run_api(key, bodies, args.clients)
     copy_seconds = run_copy(organisation, args.contacts)
 
-    from surveys.models import Contact, Invitation
+    from surveys.invitations.models import Contact, Invitation
 
     invited = Invitation.objects.filter(organisation=organisation).count()
     api_rate, copy_rate = registered / api_seconds, args.contacts / copy_seconds

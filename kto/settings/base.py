@@ -5,7 +5,10 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from kto import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -64,8 +67,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+def database(url: str) -> dict:
+    """Django's settings for a DATABASE_URL, which must be PostgreSQL's: KTO runs on nothing else."""
+    config = env.db_url_config(url)
+    if config.get("ENGINE") != "django.db.backends.postgresql":
+        scheme = url.split(":", 1)[0] or "empty"
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must point at PostgreSQL (postgres://...), not {scheme}: KTO runs on PostgreSQL only. "
+            "Leave it unset for `make run`'s embedded PostgreSQL."
+        )
+    config["ATOMIC_REQUESTS"] = False
+    return config
+
+
+# Unset: the embedded server that `make run` starts (kto/embedded_db.py).
+DATABASES = {"default": database(env("DATABASE_URL", default="").strip() or embedded_db.database_url())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Staff get the permissions of their KTO role (surveys/organisations/roles.py) on top of Django's own.

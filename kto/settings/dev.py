@@ -1,5 +1,5 @@
-"""Local development: the embedded default (SQLite, eager Celery, console e-mail) unless
-DATABASE_URL / REDIS_URL point at real services."""
+"""Local development: the embedded default (the embedded PostgreSQL of `make run`, eager Celery,
+console e-mail) unless DATABASE_URL / REDIS_URL point at real services."""
 
 from .base import *  # noqa: F403
 from .base import env

@@ -10,7 +10,7 @@ terminates TLS, the proxy must set X-Forwarded-Proto.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env
+from .base import MIDDLEWARE, database, env
 
 ADDRESS_HASH_KEY_MIN_LENGTH = 32
 
@@ -39,8 +39,7 @@ KTO_BASE_URL = required("KTO_BASE_URL").rstrip("/")
 if not KTO_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("KTO_BASE_URL must be the public https:// address of the site.")
 
-DATABASES = {"default": env.db_url_config(required("DATABASE_URL"))}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES = {"default": database(required("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

@@ -1,12 +1,12 @@
 """The test suite: real PostgreSQL and Redis (local defaults, overridable)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import database, env
 
 DEBUG = False
 SECRET_KEY = "test-not-secret"  # noqa: S105
 KTO_ADDRESS_HASH_KEY = "test-address-key"
-DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kto")}
+DATABASES = {"default": database(env("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kto"))}
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 # Unit tests run tasks eagerly; the end-to-end worker test switches this off.

@@ -10,8 +10,6 @@ TABLES = ["surveys_scorerollup", "surveys_contactrollup"]
 
 
 def set_fillfactor(apps, schema_editor, value="50"):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in TABLES:
         if value is None:
             schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")

@@ -12,16 +12,12 @@ SETTINGS = {"autovacuum_vacuum_scale_factor": "0", "autovacuum_vacuum_threshold"
 
 
 def set_autovacuum(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     values = ", ".join(f"{name} = {value}" for name, value in SETTINGS.items())
     for table in TABLES:
         schema_editor.execute(f"ALTER TABLE {table} SET ({values})")
 
 
 def reset_autovacuum(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in TABLES:
         schema_editor.execute(f"ALTER TABLE {table} RESET ({', '.join(SETTINGS)})")
 

@@ -46,7 +46,7 @@ class Response(models.Model):
         ordering = ["-submitted_at"]
         indexes = [
             # Covers the rollup's GROUP BY (score and invitation included), so a month is
-            # recomputed from the index alone (key columns rather than INCLUDE: SQLite too).
+            # recounted from the index alone.
             models.Index(
                 fields=["organisation", "contact_month", "channel", "score", "invitation"],
                 name="response_rollup_idx",

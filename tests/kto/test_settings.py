@@ -83,7 +83,8 @@ def test_deploy_check_fails_without_the_secret_key():
         pytest.skip(".env defines DJANGO_SECRET_KEY")
     result = deploy_check(production_environment(DJANGO_SECRET_KEY=None))
     assert result.returncode != 0
-    assert "ImproperlyConfigured: Set the DJANGO_SECRET_KEY environment variable" in result.stderr
+    assert "KTO cannot start: Set the DJANGO_SECRET_KEY environment variable" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # Imports the production settings once per case, each time with the case's changes to the
