@@ -123,12 +123,12 @@ def rollup_organisations(organisation_ids: Iterable[int]) -> RollupResult:
         locked = [row[0] for row in cursor.fetchall()]
         result = RollupResult(organisations=len(locked), skipped=sorted(set(ids) - set(locked)))
         if locked:
-            result.score_rows, result.contact_rows = _take_in(cursor, locked)
+            result.score_rows, result.contact_rows = take_in(cursor, locked)
     return result
 
 
-def _take_in(cursor, organisation_ids: list[int]) -> tuple[int, int]:
-    """Both statements; returns the rollup rows each wrote."""
+def take_in(cursor, organisation_ids: list[int]) -> tuple[int, int]:
+    """Both statements, for organisations whose lock is held; returns the rollup rows each wrote."""
     cursor.execute(TAKE_IN_SCORES, {"organisations": organisation_ids})
     score_rows = cursor.rowcount
     cursor.execute(TAKE_IN_CONTACTS, {"organisations": organisation_ids})

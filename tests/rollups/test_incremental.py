@@ -299,14 +299,14 @@ MARCH_11 = datetime(2018, 3, 11, tzinfo=AMSTERDAM)
 
 def _after(monkeypatch, then) -> None:
     """Make ``then()`` run right after the pass's statements, in the pass's transaction."""
-    original = incremental._take_in
+    original = incremental.take_in
 
     def patched(*args, **kwargs):
         outcome = original(*args, **kwargs)
         then()
         return outcome
 
-    monkeypatch.setattr(incremental, "_take_in", patched)
+    monkeypatch.setattr(incremental, "take_in", patched)
 
 
 @pytest.mark.django_db(transaction=True)
