@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -37,6 +38,10 @@ def _write_answers(
 ) -> dict[str, int]:
     """Store the answers (``replace``: instead of the earlier ones); returns the numeric answers
     by question key."""
+    if replace:
+        Answer.objects.filter(response=response).delete()
+    if not any(value not in (None, "") for value in answers.values()):
+        return {}
     questions = {q.key: q for q in version.questions.all()}
     rows = []
     for key, raw in answers.items():
@@ -47,8 +52,6 @@ def _write_answers(
             rows.append(Answer(response=response, question=question, choice=str(raw)))
         else:
             rows.append(Answer(response=response, question=question, value=int(raw)))
-    if replace:
-        Answer.objects.filter(response=response).delete()
     Answer.objects.bulk_create(rows)
     return {row.question.key: row.value for row in rows if row.value is not None}
 
@@ -86,7 +89,8 @@ def submit_response(
     version = survey_version or current_version(organisation=organisation, channel=channel)
     contact_moment = contact_moment or now
     try:
-        with transaction.atomic():
+        # A savepoint only where a concurrent submit can collide (one response per invitation).
+        with transaction.atomic() if invitation is not None else nullcontext():
             response = Response.objects.create(
                 organisation=organisation,
                 channel=channel,

@@ -16,8 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from surveys.invitations.services import InvitationUnavailable, invitation_for_token, mark_opened
-from surveys.organisations.models import Channel, Organisation
-from surveys.organisations.selectors import channel_enabled
+from surveys.organisations.models import Organisation
+from surveys.organisations.selectors import organisation_measuring
 from surveys.questionnaires.services import current_version
 
 from . import services
@@ -145,10 +145,8 @@ def invitation_action(token: str) -> str:
 @require_http_methods(["GET", "POST"])
 def open_form(request, slug: str, channel: str):
     """An open link without a token, for a QR code or a tablet at the counter."""
-    if channel not in Channel.values:
-        raise Http404
-    organisation = get_object_or_404(Organisation, slug=slug)
-    if not channel_enabled(organisation, channel):
+    organisation = organisation_measuring(slug, channel)
+    if organisation is None:
         raise Http404
     version = current_version(organisation=organisation, channel=channel)
     language = get_language()
