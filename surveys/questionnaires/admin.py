@@ -113,19 +113,7 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     inlines = [QuestionInline]
     fieldsets = [
         (None, {"fields": ("survey", "number", "state")}),
-        (
-            _("Teksten"),
-            {
-                "fields": (
-                    "intro_nl",
-                    "intro_en",
-                    "score_label_nl",
-                    "score_label_en",
-                    "comment_label_nl",
-                    "comment_label_en",
-                )
-            },
-        ),
+        (_("Teksten"), {"fields": services.TEXTS}),
     ]
     save_as = False
 

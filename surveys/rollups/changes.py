@@ -26,13 +26,14 @@ logger = logging.getLogger(__name__)
 
 
 class Scored(NamedTuple):
-    """One answer to a question that is rolled up: the rapportcijfer or a numeric extra question."""
+    """One answer to a question that is rolled up: the rapportcijfer or a numeric extra question.
+    Its first four fields are the key of its change."""
 
     organisation_id: int
     channel: str
     month: date
-    invited: bool
     question_key: str
+    invited: bool
     value: int
 
 
@@ -53,15 +54,9 @@ def scored(changes: Iterable[Scored], *, sign: int = 1) -> list[RollupChange]:
     take them away), one per organisation, channel, month and question."""
     sums: dict[tuple, RollupChange] = {}
     for answer in changes:
-        key = (answer.organisation_id, answer.channel, answer.month, answer.question_key)
-        change = sums.get(key)
+        change = sums.get(answer[:4])
         if change is None:
-            change = sums[key] = RollupChange(
-                organisation_id=answer.organisation_id,
-                channel=answer.channel,
-                month=answer.month,
-                question_key=answer.question_key,
-            )
+            change = sums[answer[:4]] = RollupChange(**dict(zip(Scored._fields[:4], answer[:4], strict=True)))
         change.n += sign
         change.n_invited += sign * answer.invited
         change.total += sign * answer.value
@@ -74,9 +69,10 @@ def scored(changes: Iterable[Scored], *, sign: int = 1) -> list[RollupChange]:
 def of_response(response: Response, answers: dict[str, int | None]) -> list[Scored]:
     """What a response counts in, from the values in hand: its rapportcijfer and its numeric
     answers by question key (a choice answer is not a figure)."""
-    head = (response.organisation_id, response.channel, response.contact_month, response.invitation_id is not None)
+    head = (response.organisation_id, response.channel, response.contact_month)
+    invited = response.invitation_id is not None
     values = [(SCORE_KEY, response.score), *((key, value) for key, value in answers.items() if value is not None)]
-    return [Scored(*head, key, value) for key, value in values]
+    return [Scored(*head, key, invited, value) for key, value in values]
 
 
 def of_stored(response_ids: list[int]) -> list[Scored]:
@@ -87,8 +83,8 @@ def of_stored(response_ids: list[int]) -> list[Scored]:
     answers = Answer.objects.filter(response_id__in=response_ids, value__isnull=False).values_list(
         *(f"response__{name}" for name in head), "question__key", "value"
     )
-    return [Scored(o, c, m, i is not None, SCORE_KEY, s) for o, c, m, i, s in scores] + [
-        Scored(o, c, m, i is not None, k, v) for o, c, m, i, k, v in answers
+    return [Scored(o, c, m, SCORE_KEY, i is not None, s) for o, c, m, i, s in scores] + [
+        Scored(o, c, m, k, i is not None, v) for o, c, m, i, k, v in answers
     ]
 
 

@@ -135,17 +135,8 @@ def take_in(cursor, organisation_ids: list[int]) -> tuple[int, int]:
     return score_rows, cursor.rowcount
 
 
-def rollup_incremental(
-    *, organisation_ids: Iterable[int] | None = None, batch_size: int = 500, progress=None
-) -> RollupResult:
-    """The pass in this process: the organisations with pending changes (or those of them in
-    ``organisation_ids``), ``batch_size`` organisations per transaction; ``progress`` wraps the
-    batches (a progress bar). The beat's pass runs one Celery job per organisation instead."""
+def rollup_incremental(*, organisation_ids: Iterable[int] | None = None) -> RollupResult:
+    """The pass in this process, in one transaction: the organisations with pending changes (or
+    those of them in ``organisation_ids``). The beat's pass runs one Celery job per organisation."""
     ids = pending_organisation_ids()
-    if organisation_ids is not None:
-        ids = sorted(set(ids) & set(organisation_ids))
-    batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
-    result = RollupResult()
-    for batch in progress(batches) if progress else batches:
-        result += rollup_organisations(batch)
-    return result
+    return rollup_organisations(ids if organisation_ids is None else set(ids) & set(organisation_ids))

@@ -120,26 +120,6 @@ EVENTS = st.lists(
 )
 
 
-# --- incremental = full ----------------------------------------------------------------------------
-
-MOMENTS = st.builds(
-    lambda day, minute: datetime(2017, 12, 20, tzinfo=UTC) + timedelta(days=day, minutes=minute),
-    st.integers(0, 400),
-    st.integers(0, 24 * 60 - 1),
-)
-EVENTS = st.lists(
-    st.tuples(
-        st.sampled_from(["respond", "respond", "late", "complete", "rollup"]),
-        st.sampled_from([Channel.BALIE, Channel.TELEFOON, Channel.EMAIL]),
-        st.integers(1, 10),
-        MOMENTS,
-        st.integers(1, 5),
-    ),
-    min_size=1,
-    max_size=25,
-)
-
-
 @pytest.mark.django_db
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=EVENTS)
@@ -292,9 +272,6 @@ def _response_being_written(organisation, score, moment, **kwargs):
     finally:
         done.set()
         thread.join()
-
-
-MARCH_11 = datetime(2018, 3, 11, tzinfo=AMSTERDAM)
 
 
 def _after(monkeypatch, then) -> None:

@@ -58,7 +58,7 @@ class Command(BaseCommand):
         elif jobs > 1:
             result = self.in_jobs(jobs, organisation_ids)
         else:
-            result = rollup_incremental(organisation_ids=organisation_ids, progress=progress)
+            result = rollup_incremental(organisation_ids=organisation_ids)
         message = (
             f"Rolled up {result.organisations} organisation(s): "
             f"{result.score_rows} score row(s), {result.contact_rows} contact row(s) written."
