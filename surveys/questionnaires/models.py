@@ -100,7 +100,8 @@ class Question(models.Model):
     class Meta:
         verbose_name = _("vraag")
         verbose_name_plural = _("vragen")
-        ordering = ["version", "order", "id"]
+        # (By the version's id: its own ordering would join the survey and organisation tables.)
+        ordering = ["version_id", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["version", "key"], name="question_key_per_version"),
             models.CheckConstraint(condition=Q(kind__in=[k.value for k in QuestionKind]), name="question_kind_valid"),

@@ -28,3 +28,15 @@ def is_current(version: SurveyVersion) -> bool:
     if current is None:
         current = version.survey.versions.aggregate(n=Max("number"))["n"]
     return version.number == current
+
+
+def open_link_version(slug: str, channel: str) -> SurveyVersion | None:
+    """The version residents answer on an organisation's open link of a channel it measures, with
+    its survey and organisation, in one query; None without one."""
+    return (
+        SurveyVersion.objects.select_related("survey__organisation")
+        .filter(survey__organisation__slug=slug, survey__channel=channel)
+        .filter(survey__organisation__channels__channel=channel, survey__organisation__channels__enabled=True)
+        .order_by("-number")
+        .first()
+    )

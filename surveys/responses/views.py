@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from surveys.invitations.services import InvitationUnavailable, invitation_for_token, mark_opened
 from surveys.organisations.models import Organisation
 from surveys.organisations.selectors import organisation_measuring
+from surveys.questionnaires.selectors import open_link_version
 from surveys.questionnaires.services import current_version
 
 from . import services
@@ -145,10 +146,13 @@ def invitation_action(token: str) -> str:
 @require_http_methods(["GET", "POST"])
 def open_form(request, slug: str, channel: str):
     """An open link without a token, for a QR code or a tablet at the counter."""
-    organisation = organisation_measuring(slug, channel)
-    if organisation is None:
-        raise Http404
-    version = current_version(organisation=organisation, channel=channel)
+    version = open_link_version(slug, channel)
+    if version is None:  # no link, or a measured channel without its survey yet
+        organisation = organisation_measuring(slug, channel)
+        if organisation is None:
+            raise Http404
+        version = current_version(organisation=organisation, channel=channel)
+    organisation = version.survey.organisation
     language = get_language()
     if request.method == "POST":
         form = ResponseForm(request.POST, version=version, language=language)
