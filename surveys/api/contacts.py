@@ -20,7 +20,7 @@ from surveys.organisations.models import Channel
 from . import examples
 from .base import LANGUAGES, OrganisationApiView
 from .errors import error_responses
-from .fields import AwareDateTimeField, TextField
+from .fields import AwareDateTimeField, MomentField, TextField
 
 BULK_MAX = 1000
 NO_DELIVERY = "none"
@@ -123,7 +123,7 @@ class InvitationOutputSerializer(serializers.Serializer):
     that made it (only then is its token in hand)."""
 
     status = serializers.SerializerMethodField(help_text=_("Stand van de uitnodiging."))
-    expires_at = serializers.DateTimeField(source="invitation.expires_at", help_text=_("Tot dit moment werkt de link."))
+    expires_at = MomentField(source="invitation.expires_at", help_text=_("Tot dit moment werkt de link."))
     url = serializers.SerializerMethodField(
         help_text=_(
             "De link naar de vragenlijst. Alleen in het antwoord op de aanroep die de uitnodiging maakte: KTO "
@@ -170,7 +170,7 @@ class ContactOutputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(
         source="contact.channel", choices=Channel.choices, help_text=_("Het kanaal van het contact.")
     )
-    contact_moment = serializers.DateTimeField(source="contact.contact_moment", help_text=_("Moment van het contact."))
+    contact_moment = MomentField(source="contact.contact_moment", help_text=_("Moment van het contact."))
     created = serializers.BooleanField(
         help_text=_("false wanneer dit kenmerk al eerder geregistreerd was; het antwoord beschrijft dan dat contact.")
     )

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from surveys.common.time import AMSTERDAM
+
 # Contact moments before this are certainly typing errors; later than now + skew are in the future.
 EARLIEST_CONTACT = datetime(2000, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(minutes=10)
@@ -82,3 +84,12 @@ class PeriodField(serializers.Field):
 
     def to_representation(self, value):
         return value.isoformat()
+
+
+class MomentField(serializers.DateTimeField):
+    """A moment as the answers give it: Amsterdam time with its offset (2026-03-02T14:30:00+01:00).
+    Converted directly: DRF's own conversion looks the time zone up anew for every value, which
+    in a bulk answer of a thousand contacts took a fifth of the time."""
+
+    def to_representation(self, value):
+        return value.astimezone(AMSTERDAM).isoformat()

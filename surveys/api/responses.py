@@ -22,7 +22,7 @@ from . import examples
 from .base import LANGUAGES, OrganisationApiView
 from .errors import error_responses
 from .exceptions import Conflict
-from .fields import AwareDateTimeField, TextField
+from .fields import AwareDateTimeField, MomentField, TextField
 
 
 class ResponseInputSerializer(serializers.Serializer):
@@ -112,8 +112,8 @@ class ResponseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text=_("Nummer van de reactie in KTO."))
     channel = serializers.ChoiceField(choices=Channel.choices, help_text=_("Het kanaal."))
     score = serializers.IntegerField(help_text=_("Het rapportcijfer."))
-    contact_moment = serializers.DateTimeField(help_text=_("Moment van het contact."))
-    submitted_at = serializers.DateTimeField(help_text=_("Moment van opslaan."))
+    contact_moment = MomentField(help_text=_("Moment van het contact."))
+    submitted_at = MomentField(help_text=_("Moment van opslaan."))
     survey_version = serializers.IntegerField(
         source="survey_version.number", help_text=_("Versienummer van de vragenlijst waarop is geantwoord.")
     )
