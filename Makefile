@@ -20,9 +20,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 
 install: system-deps $(VENV)/.installed
 
+# One lock for every Python 3.11 and platform (markers where they differ), with hashes.
 lock: | $(BIN)/python
-	$(BIN)/pip install -q pip-tools
-	$(BIN)/pip-compile -q --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock
 
 # gettext's msgfmt compiles the translations; installed from Debian's packages when missing.
 system-deps:
