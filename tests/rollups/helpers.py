@@ -1,5 +1,6 @@
 """What the rollups' tests share: responses at a moment, the figures by period, every rollup row."""
 
+from surveys.invitations.contacts import register_contact
 from surveys.organisations.models import Channel
 from surveys.responses.models import Source
 from surveys.responses.services import submit_response
@@ -10,6 +11,17 @@ from surveys.rollups.selectors import rollup_figures
 def respond(organisation, score, moment, channel=Channel.BALIE, **kwargs):
     return submit_response(
         organisation=organisation, channel=channel, score=score, source=Source.OPEN, contact_moment=moment, **kwargs
+    )
+
+
+def mailed_contact(organisation, moment):
+    """A contact whose invitation KTO sends by e-mail (it counts as sent once it is)."""
+    return register_contact(
+        organisation=organisation,
+        channel=Channel.EMAIL,
+        contact_moment=moment,
+        recipient="a@example.nl",
+        method="email",
     )
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from surveys.api.models import ApiKey
 from surveys.common.time import AMSTERDAM, month_of
-from surveys.invitations.contacts import ContactInput, register_contact, register_contacts
+from surveys.invitations.contacts import ContactInput, register_contacts
 from surveys.invitations.delivery import send_delivery
 from surveys.invitations.services import create_invitation, expire_invitations
 from surveys.organisations.models import Channel, Role
@@ -23,7 +23,7 @@ from surveys.rollups.recount import rollup_full
 from surveys.rollups.volumes import VolumeRow, save_volumes
 from tests.api.client import ApiClient
 from tests.factories import InvitationFactory, ResponseFactory
-from tests.rollups.helpers import figures, respond, rollup_rows
+from tests.rollups.helpers import figures, mailed_contact, respond, rollup_rows
 from tests.staff import balie_version, change_url, logged_in, staff_user, version_post_data
 
 pytestmark = pytest.mark.django_db
@@ -202,13 +202,7 @@ def test_responses_deleted_by_a_superuser_in_the_admin(client, organisation, sup
 
 def test_invitations_made_sent_and_answered(organisation, mailoutbox):
     moment = datetime(2018, 3, 31, 23, 30, tzinfo=AMSTERDAM)
-    delivered = register_contact(
-        organisation=organisation,
-        channel=Channel.EMAIL,
-        contact_moment=moment,
-        recipient="a@example.nl",
-        method="email",
-    )
+    delivered = mailed_contact(organisation, moment)
     register_contacts(
         organisation=organisation,
         contacts=[ContactInput(channel=Channel.TELEFOON, contact_moment=moment) for _ in range(3)],

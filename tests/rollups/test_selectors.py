@@ -18,7 +18,7 @@ from surveys.rollups.incremental import rollup_incremental
 from surveys.rollups.models import ALL_CHANNELS, ContactVolume, PeriodKind
 from surveys.rollups.recount import rollup_full
 from surveys.rollups.selectors import rollup_figures
-from tests.rollups.helpers import figures, respond
+from tests.rollups.helpers import figures, mailed_contact, respond
 
 
 @pytest.mark.django_db
@@ -100,13 +100,7 @@ def test_contacts_volumes_invitations_and_response_rate(organisation):
 @pytest.mark.django_db
 def test_an_invitation_counts_as_sent_once_its_delivery_is_sent(organisation, mailoutbox):
     moment = datetime(2018, 3, 10, 12, tzinfo=AMSTERDAM)
-    result = register_contact(
-        organisation=organisation,
-        channel=Channel.EMAIL,
-        contact_moment=moment,
-        recipient="a@example.nl",
-        method="email",
-    )
+    result = mailed_contact(organisation, moment)
     rollup_incremental()
     march = figures(organisation, channel=Channel.EMAIL)[date(2018, 3, 1)]
     assert (march.contacts_registered, march.invitations_sent) == (1, 0)
