@@ -43,5 +43,7 @@ def test_the_docs_page_loads_nothing_from_other_sites(client):
     assert any("swagger-ui" in a for a in assets)
     for asset in assets:
         assert asset.startswith(("/static/", "/api/")), asset
-    assert "cdn" not in html.lower()
-    assert "https://" not in html
+    # No address of another site anywhere in the page, a CDN's included (the page also holds a random
+    # CSRF token, which may spell "cdn" by chance: the test looked for those three letters before).
+    assert "://" not in html
+    assert not re.search(r"\bcdn[\w-]*\.", html.lower())
