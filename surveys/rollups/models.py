@@ -78,8 +78,8 @@ class ScoreRollup(models.Model):
     """The answers to one question (the rapportcijfer or an extra scale / yes-no question) in one
     period. ``distribution`` maps each answered value ("1".."10") to its number of answers."""
 
-    # Derived data, rewritten wholesale by every full rollup: no per-row foreign-key check and no
-    # index besides the unique one (which starts with the organisation).
+    # Derived data, rewritten wholesale by a recount: no per-row foreign-key check; the indexes
+    # are the unique key and the organisation's (Meta).
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="score_rollups", db_index=False, db_constraint=False
     )
@@ -87,8 +87,8 @@ class ScoreRollup(models.Model):
     question_key = models.SlugField(_("vraag"), max_length=50, default=SCORE_KEY, db_index=False)
     period = models.CharField(_("periode"), max_length=5, choices=PeriodKind.choices)
     period_start = models.DateField(_("begin periode"))
-    # A rollup pass may bring n to 0 for a moment (a response deleted); it deletes such rows in
-    # the same transaction, so readers only see n >= 1.
+    # A pass deletes a row whose last answer is taken away (in the same statement), so a stored
+    # row always has n >= 1.
     n = models.PositiveIntegerField(_("aantal antwoorden"))
     n_invited = models.PositiveIntegerField(_("antwoorden op uitnodigingen"), default=0)
     total = models.BigIntegerField(_("som"))
