@@ -172,7 +172,8 @@ def test_form_works_without_javascript(page_without_js, invitation):
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_pages_have_no_wcag_21_aa_violations(page, organisation, language, assert_accessible, screenshot):
     form_invitation, click_invitation = InvitationFactory.create_batch(2, organisation=organisation)
-    page.goto(f"/s/{form_invitation.token}/?lang={language}")
+    lang = f"?lang={language}"  # every link a resident gets carries the language (no cookie keeps it)
+    page.goto(f"/s/{form_invitation.token}/{lang}")
     assert_accessible(page, f"the form ({language})")
 
     page.locator("button[type=submit]").click()
@@ -181,23 +182,23 @@ def test_pages_have_no_wcag_21_aa_violations(page, organisation, language, asser
     if language == "en":
         screenshot(page, "error-en")
 
-    page.goto(f"/s/{click_invitation.token}/7/")
+    page.goto(f"/s/{click_invitation.token}/7/{lang}")
     expect(page.get_by_role("status")).to_be_visible()
     assert_accessible(page, f"the one-click page ({language})")
 
-    page.goto(f"/s/{form_invitation.token}/")
+    page.goto(f"/s/{form_invitation.token}/{lang}")
     page.locator("label[for=id_score_4]").click()
     page.locator("button[type=submit]").click()
     expect(page.locator("h1")).to_have_text("Bedankt voor uw mening!" if language == "nl" else re.compile("Thank"))
     assert_accessible(page, f"the thank-you page ({language})")
 
-    page.goto(f"/s/{form_invitation.token}/")
+    page.goto(f"/s/{form_invitation.token}/{lang}")
     expect(page.locator("h1")).to_have_text("Deze link werkt niet meer" if language == "nl" else re.compile("link"))
     assert_accessible(page, f"the unavailable-link page ({language})")
     screenshot(page, f"unavailable-{language}")
 
     late_invitation = InvitationFactory(organisation=organisation)
-    page.goto(f"/s/{late_invitation.token}/")
+    page.goto(f"/s/{late_invitation.token}/{lang}")
     submit_response(
         organisation=organisation,
         channel=late_invitation.channel,
@@ -213,9 +214,9 @@ def test_pages_have_no_wcag_21_aa_violations(page, organisation, language, asser
     assert_accessible(page, f"the already-answered page ({language})")
     screenshot(page, f"already-answered-{language}")
 
-    page.goto(f"/o/{organisation.slug}/balie/")
+    page.goto(f"/o/{organisation.slug}/balie/{lang}")
     assert_accessible(page, f"the open form ({language})")
-    page.goto("/")
+    page.goto(f"/{lang}")
     assert_accessible(page, f"the home page ({language})")
     screenshot(page, f"home-{language}")
 

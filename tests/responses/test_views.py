@@ -124,8 +124,16 @@ def test_english_switch(client, invitation):
     body = page.content.decode()
     assert '<html lang="en">' in body
     assert "What score would you give your visit to the counter?" in body
-    # the choice sticks for the next page
-    assert '<html lang="en">' in client.get(f"/s/{invitation.token}/").content.decode()
+    # The choice travels in the page's links, not in a cookie: nothing is kept on the device.
+    assert not page.cookies
+    assert f'action="/s/{invitation.token}/?lang=en"' in body
+    assert '<html lang="nl">' in client.get(f"/s/{invitation.token}/").content.decode()
+
+
+def test_the_home_page_in_english_links_to_the_english_forms(client, organisation):
+    page = client.get("/?lang=en")
+    assert not page.cookies
+    assert 'href="/o/stichtse-vecht/balie/?lang=en"' in page.content.decode()
 
 
 def test_dutch_by_default_whatever_the_browser_says(client, invitation):
