@@ -3,7 +3,7 @@ from django.test import Client
 
 from tests.factories import InvitationFactory, OrganisationFactory
 
-pytest_plugins = ["tests.staff", "tests.worker"]
+pytest_plugins = ["tests.staff", "tests.worker", "tests.logscan"]
 
 
 @pytest.fixture

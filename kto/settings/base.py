@@ -118,6 +118,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("KTO_MAX_REQUEST_BYTES", default=2 * 1024 
 KTO_COMMENT_MAX_LENGTH = 2000
 KTO_INVITATION_VALID_DAYS = env.int("KTO_INVITATION_VALID_DAYS", default=14)
 KTO_INVITATION_COOLDOWN_DAYS = env.int("KTO_INVITATION_COOLDOWN_DAYS", default=90)
+# Retention (AVG storage limitation), the defaults of each organisation's own terms: comments are
+# erased after this many months, raw responses, contacts and invitations deleted after that many.
+KTO_COMMENT_RETENTION_MONTHS = env.int("KTO_COMMENT_RETENTION_MONTHS", default=24)
+KTO_RESPONSE_RETENTION_MONTHS = env.int("KTO_RESPONSE_RETENTION_MONTHS", default=60)
+KTO_RETENTION_BATCH = env.int("KTO_RETENTION_BATCH", default=5000)
 # One-click links opened with different scores within this many seconds: a mail link scanner.
 KTO_ONE_CLICK_SCANNER_SECONDS = env.int("KTO_ONE_CLICK_SCANNER_SECONDS", default=30)
 # Key for the keyed hash (HMAC) of recipients' addresses; defaults to SECRET_KEY.
@@ -171,6 +176,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.invitations.tasks.expire_invitations",
         "schedule": crontab(minute="*/15"),
     },
+    "retention": {
+        "task": "surveys.retention.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -200,9 +209,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# One handler, on the root logger. Django's own loggers pass their records up to it (its default
+# mail_admins and debug-only console handlers go), and every record is made with the tokens of
+# residents' links redacted (surveys/common/logs.py).
+LOGGING_CONFIG = "surveys.common.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -26,3 +26,9 @@ def parse_month(text: str) -> date | None:
         if 1900 <= parsed.year <= 2999:
             return date(parsed.year, parsed.month, 1)
     return None
+
+
+def add_months(month: date, months: int) -> date:
+    """The first day of the month ``months`` after (or, negative, before) ``month``'s."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

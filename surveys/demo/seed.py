@@ -58,10 +58,22 @@ KCC_VIEW_MODELS = (
 # --- organisations, logins, invitations ---------------------------------------------------------
 
 
+# The demo's responses are of 2015-2018 (the seeds' years): the demo organisations keep them, and
+# their comments, for 20 years, so that retention leaves a newcomer something to look at.
+DEMO_RETENTION_MONTHS = 240
+
+
 def ensure_organisation(demo: DemoOrganisation) -> tuple[Organisation, bool]:
     organisation = Organisation.objects.filter(slug=demo.slug).first()
     if organisation is None:
-        return create_organisation(name=demo.name, slug=demo.slug, channels=list(demo.channels)), True
+        organisation = create_organisation(
+            name=demo.name,
+            slug=demo.slug,
+            channels=list(demo.channels),
+            comment_retention_months=DEMO_RETENTION_MONTHS,
+            response_retention_months=DEMO_RETENTION_MONTHS,
+        )
+        return organisation, True
     # An organisation from an older seed may lack a channel: add it (with its default survey).
     for channel in demo.channels:
         if not OrganisationChannel.objects.filter(organisation=organisation, channel=channel).exists():

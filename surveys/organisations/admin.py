@@ -24,7 +24,16 @@ class OrganisationAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "enabled_channel_list")
     search_fields = ("name", "slug")
     inlines = [OrganisationChannelInline]
-    fields = ("name", "slug", "logo", "brand_colour", "invitation_valid_days", "invitation_cooldown_days")
+    fields = (
+        "name",
+        "slug",
+        "logo",
+        "brand_colour",
+        "invitation_valid_days",
+        "invitation_cooldown_days",
+        "comment_retention_months",
+        "response_retention_months",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("channels")

@@ -25,6 +25,14 @@ def default_invitation_cooldown_days() -> int:
     return settings.KTO_INVITATION_COOLDOWN_DAYS
 
 
+def default_comment_retention_months() -> int:
+    return settings.KTO_COMMENT_RETENTION_MONTHS
+
+
+def default_response_retention_months() -> int:
+    return settings.KTO_RESPONSE_RETENTION_MONTHS
+
+
 class Organisation(models.Model):
     """A municipality (or another public body) that measures its residents' satisfaction."""
 
@@ -51,6 +59,19 @@ class Organisation(models.Model):
         default=default_invitation_cooldown_days,
         help_text=_("Dezelfde persoon wordt hoogstens één keer per zoveel dagen uitgenodigd."),
     )
+    comment_retention_months = models.PositiveSmallIntegerField(
+        _("bewaartermijn toelichtingen (maanden)"),
+        default=default_comment_retention_months,
+        help_text=_("Daarna worden de toelichtingen van bewoners gewist; de cijfers blijven."),
+    )
+    response_retention_months = models.PositiveSmallIntegerField(
+        _("bewaartermijn reacties (maanden)"),
+        default=default_response_retention_months,
+        help_text=_("Daarna worden reacties, contacten en uitnodigingen verwijderd; de maand- en jaarcijfers blijven."),
+    )
+    # The first month whose raw data is still complete: the retention job moves it forward before
+    # it deletes, and a recount never recounts a month before it (its rollups are the record).
+    raw_data_kept_from = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,6 +83,12 @@ class Organisation(models.Model):
                 condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="organisation_colour_hex"
             ),
             models.CheckConstraint(condition=Q(invitation_valid_days__gte=1), name="organisation_valid_days"),
+            # Raw responses outlive their comments (the comments go first); a month is the least.
+            models.CheckConstraint(
+                condition=Q(comment_retention_months__gte=1)
+                & Q(response_retention_months__gte=models.F("comment_retention_months")),
+                name="organisation_retention",
+            ),
         ]
 
     def __str__(self) -> str:

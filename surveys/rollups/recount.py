@@ -9,6 +9,10 @@ with the stored months of ``since``'s year before ``since`` (as they were: their
 sum too). Then the rows in scope and the pending changes of those months are taken out, the
 counted changes put in, and the pass adds them up into month and year rows.
 
+A month before an organisation's ``raw_data_kept_from`` is never recounted: retention has deleted
+(or is deleting) its raw data, and its rollups are the record. The recount starts there instead, so
+organisations with different starts are recounted in groups, one per start, in the same transaction.
+
 Every statement reads the same snapshot (REPEATABLE READ), taken after the per-organisation job
 locks (held for the session, so no pass is half-way): a write that commits while the recount
 runs is not in it, and its own changes stay pending for the next pass.
@@ -16,6 +20,7 @@ runs is not in it, and its own changes stay pending for the next pass.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date
 
@@ -135,12 +140,26 @@ def rollup_full(*, organisation_ids: list[int] | None = None, since: date | None
     with _locked(organisation_ids) as ids, transaction.atomic(), connection.cursor() as cursor:
         if outermost:  # (inside a test's transaction, that transaction's isolation stays)
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        scope = {"organisations": organisation_ids and ids, "since": since, "year": since.replace(month=1)}
-        steps = [COUNT, *REPLACE]
-        for step in progress(steps) if progress else steps:
-            cursor.execute(step, scope)
+        groups = _groups(cursor, ids, since)
+        steps = [
+            (step, {"organisations": group if organisation_ids or len(groups) > 1 else None, "since": start})
+            for start, group in groups
+            for step in [COUNT, *REPLACE]
+        ]
+        for step, scope in progress(steps) if progress else steps:
+            cursor.execute(step, scope | {"year": scope["since"].replace(month=1)})
         score_rows, contact_rows = take_in(cursor, ids)  # the pass, over the recounted changes
     return RollupResult(organisations=len(ids), score_rows=score_rows, contact_rows=contact_rows)
+
+
+def _groups(cursor, ids: list[int], since: date) -> list[tuple[date, list[int]]]:
+    """The organisations by the month their recount starts: ``since`` or, when later, the first
+    month whose raw data retention has kept."""
+    cursor.execute("SELECT id, raw_data_kept_from FROM surveys_organisation WHERE id = ANY(%s)", [ids])
+    groups = defaultdict(list)
+    for organisation_id, kept_from in cursor.fetchall():
+        groups[max(since, kept_from or since)].append(organisation_id)
+    return sorted(groups.items()) or [(since, [])]
 
 
 @contextmanager

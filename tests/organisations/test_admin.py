@@ -140,6 +140,8 @@ def organisation_post_data(organisation, **changes):
         "brand_colour": organisation.brand_colour,
         "invitation_valid_days": organisation.invitation_valid_days,
         "invitation_cooldown_days": organisation.invitation_cooldown_days,
+        "comment_retention_months": organisation.comment_retention_months,
+        "response_retention_months": organisation.response_retention_months,
     }
     channels = list(organisation.channels.order_by("pk"))
     data.update(
@@ -203,6 +205,8 @@ def test_superuser_adds_an_organisation_whose_channels_get_default_surveys(clien
         "brand_colour": "#154273",
         "invitation_valid_days": "14",
         "invitation_cooldown_days": "90",
+        "comment_retention_months": "24",
+        "response_retention_months": "60",
         "channels-TOTAL_FORMS": "1",
         "channels-INITIAL_FORMS": "0",
         "channels-MIN_NUM_FORMS": "0",

@@ -258,7 +258,7 @@ def test_notations_residents_use(text, masked):
         "Afspraak op 12-03-2018 om 18.15 uur, daarna 14 maart 2019 nog een keer.",
         "De leges waren € 1.234,56 en daarna nog EUR 250.",
         "De website had in 2018 538.000 bezoeken, 12% meer dan in 2017.",
-        "Stadskantoor, Stadsplateau 1, 3521 AZ Utrecht; Postbus 16200, 3500 CE Utrecht.",
+        "Stadskantoor, 3521 AZ Utrecht; Postbus 16200, 3500 CE Utrecht.",
         "Het klantcontactcentrum is bereikbaar via 14 030 tussen 9.00 en 17.00 uur.",
         "Rapportcijfer 7,4 in 2017 en 8,7 in 2018; 1.234.567 inwoners.",
         "Gemiddelde wachttijd 00:04:12 en 3,5 minuten.",
