@@ -10,7 +10,7 @@ import os
 
 bind = os.environ.get("KTO_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-timeout = int(os.environ.get("KTO_WORKER_TIMEOUT", "30"))
+timeout = 30
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(t)s "%(r)s" %(s)s %(B)s %(M)sms'
