@@ -114,11 +114,13 @@ def test_masking_word_salads_of_personal_data(text):
 
 EVERY_CATEGORY = (
     "Ik ben Jan de Vries, Oudegracht 123, 3511 AB 12, geboren 12-03-1980, kenteken 12-ABC-3, "
-    "paspoort NW3FC4LP2, mail piet (at) hotmail.com. Mevrouw Jansen was top: een 9!"
+    "paspoort NW3FC4LP2, mail piet (at) hotmail.com, BSN 123456782, tel 06-12345678, "
+    "rekening NL91ABNA0417164300. Mevrouw Jansen was top: een 9!"
 )
 EVERY_PLACEHOLDER = (
     "Ik ben [NAAM], [ADRES], [POSTCODE], geboren [GEBOORTEDATUM], kenteken [KENTEKEN], "
-    "paspoort [DOCUMENTNUMMER], mail [E-MAIL]. [NAAM] was top: een 9!"
+    "paspoort [DOCUMENTNUMMER], mail [E-MAIL], BSN [BSN], tel [TELEFOON], "
+    "rekening [IBAN]. [NAAM] was top: een 9!"
 )
 
 
