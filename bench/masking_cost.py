@@ -1,7 +1,7 @@
 """What masking names and addresses costs a web worker (issue 16's budget: the form POST at most
 2 ms slower at the median for a 300-character comment; a worker at most 150 MB larger).
 
-    .venv/bin/python bench/masking_cost.py [--rounds 2000]
+    .venv/bin/python bench/masking_cost.py [--rounds 2000] [--full-deduce]
 
 Side by side in one run, over the same 300-character comments: the masking before issue 16 (BSN,
 phone number, e-mail address, IBAN) and the masking now (those, the new patterns, and deduce's
@@ -32,6 +32,18 @@ def rss():
 from surveys.responses import masking
 before, started = rss(), time.perf_counter()
 masking.load()
+print(rss() - before, time.perf_counter() - started)
+"""
+# For comparison (--full-deduce): deduce as it comes, every lookup built (or read from the cache
+# it writes into its own package folder on first use).
+FULL_DEDUCE = """
+import time
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+before, started = rss(), time.perf_counter()
+import deduce
+model = deduce.Deduce()  # kept, as a web worker keeps it
 print(rss() - before, time.perf_counter() - started)
 """
 
@@ -71,6 +83,7 @@ def medians(rounds: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2000)
+    parser.add_argument("--full-deduce", action="store_true", help="also measure deduce with all its lookups")
     args = parser.parse_args()
     grown, seconds = subprocess.run(
         [sys.executable, "-c", MEMORY], cwd=ROOT, capture_output=True, text=True, check=True
@@ -85,6 +98,13 @@ def main() -> None:
         "worker_memory_added_mb": round(int(grown) / 1e6, 1),
         "load_seconds": round(float(seconds), 2),
     }
+    if args.full_deduce:
+        for attempt in ("first", "cached"):
+            grown, seconds = subprocess.run(
+                [sys.executable, "-c", FULL_DEDUCE], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout.split()[-2:]
+            report[f"full_deduce_{attempt}_memory_mb"] = round(int(grown) / 1e6, 1)
+            report[f"full_deduce_{attempt}_seconds"] = round(float(seconds), 2)
     print(json.dumps(report, indent=2))
 
 

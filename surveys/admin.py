@@ -1,9 +1,6 @@
 """The KCC staff interface (the Django admin): each domain registers its own admin, imported
 here so that Django's autodiscovery finds them all."""
 
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
-
 from surveys.api import admin as api_admin  # noqa: F401
 from surveys.invitations import admin as invitations_admin  # noqa: F401
 from surveys.organisations import admin as organisations_admin  # noqa: F401
@@ -11,7 +8,3 @@ from surveys.questionnaires import admin as questionnaires_admin  # noqa: F401
 from surveys.responses import admin as responses_admin  # noqa: F401
 from surveys.retention import admin as retention_admin  # noqa: F401
 from surveys.rollups import admin as rollups_admin  # noqa: F401
-
-admin.site.site_header = _("KTO – klanttevredenheid")
-admin.site.site_title = _("KTO – klanttevredenheid")
-admin.site.index_title = _("Beheer")

@@ -23,7 +23,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 KTO_BASE_URL = env("KTO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "surveys.dashboard.apps.KtoAdminConfig",  # django.contrib.admin with KTO's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

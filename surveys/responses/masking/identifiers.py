@@ -28,7 +28,7 @@ _EMAIL = re.compile(rf"(?<!{_ATEXT}){_ATEXT}+@(?:[\w-]+\.)+[\w-]+")
 # English sentence ("I was at the desk") is never one.
 _AT = r"(?:\s*[(\[{<]\s*(?:at|a|@|apenstaartje)\s*[)\]}>]\s*|\s+(?:at|apenstaartje)\s+|\s+@\s*|\s*@\s+)"
 _DOT = r"(?:\s*[(\[{<]\s*(?:dot|punt)\s*[)\]}>]\s*|\s+(?:dot|punt)\s+|\s*\.\s*)"
-_TLD = r"(?:nl|com|net|org|be|de|eu|info|nu|io|fr|uk|co)"
+_TLD = r"(?:[a-z]{2}|com|net|org|info|eu|biz|online)"  # any country's, and the common generic ones
 _OBFUSCATED_EMAIL = re.compile(rf"(?<![\w.-])[\w.+-]+{_AT}(?:[\w-]+{_DOT})+{_TLD}\b(?![.-]?\w)", re.IGNORECASE)
 
 # 3511 AB 12, 3511AB 12-bis, 3511 ab, nr. 12: a postcode with its house number identifies a
@@ -54,7 +54,7 @@ _DATE = (
 )
 _BIRTH_DATE = re.compile(
     rf"(?P<context>\b(?:geboren|geb\.?(?:\s?datum)?|geboortedatum|geboortedag|born|date\s+of\s+birth"
-    rf"|birth\s*date|d\.?o\.?b\.?)[^\d.!?\n]{{0,40}}?){_DATE}(?!\d)",
+    rf"|birth\s*date|d\.?o\.?b\.?)(?!\w)[^\d.!?\n]{{0,40}}?){_DATE}(?!\d)",
     re.IGNORECASE,
 )
 

@@ -91,6 +91,17 @@ _NAME_CUE = re.compile(
     r"(?=(?P<name>[^\W\d_][\w'-]*(?:\s+(?:(?:van|de|der|den|el|al|ter|ten|la|le)\s+)*[^\W\d_][\w'-]*){0,3}))"
 )
 _SIGNATURE = re.compile(r"[.!?,]\s+(?P<name>[^\W\d_][\w'-]*)\s*$")
+# The staff member a resident describes: "medewerker Gülsen", "the woman on the phone, saskia,".
+_STAFF_CUE = re.compile(
+    r"(?i:\b(?:medewerk(?:er|ster)|baliemedewerk(?:er|ster)|collega|consulent|colleague|agent))"
+    r"\s+\(?(?P<name>[A-Z\u00C0-\u024F][\w'-]+)"
+)
+# A first name on its own between commas or in brackets: ", mohammed,", "(Oksana)".
+_SET_OFF = re.compile(r"[,(]\s*(?P<name>[^\W\d_][\w'-]+)\s*(?=[,)]|\s+(?:geloof|denk|I think)\b)")
+# A house number's addition ("101bis", "12-A"), which deduce leaves outside the address.
+_ADDITION = re.compile(r"(?:-?(?:bis|[a-zA-Z])\b|-\d{1,3}\b)")
+# "Ruim 45 minuten": a number with a unit after it is no house number.
+_UNIT = re.compile(r"\s*(?:minuten|minuut|min|uur|dagen|dag|weken|week|maanden|keer|euro|jaar|%|minutes|hours|days)\b", re.I)
 _PARTICLES = {"van", "de", "der", "den", "el", "al", "ter", "ten", "la", "le"}
 
 
@@ -102,6 +113,10 @@ class _NamesAndStreets(deduce.Deduce):
         config = json.loads((_DEDUCE / "base_config.json").read_text(encoding="utf-8"))
         annotators = config["annotators"] | {"street_lookup": _STREET_LOOKUP}
         config["annotators"] = {name: annotators[name] for name in _ANNOTATORS}
+        # A house number with "bis" ("101bis") is one too.
+        for rule in config["annotators"]["housenumber"]["args"]["pattern"]:
+            if rule["name"] == "housenumber_housenumberletter_right":
+                rule["pattern"][0]["re_match"] = r"\d{1,4}(?:[a-zA-Z]|bis)$"
         self.config = self._initialize_config(load_base_config=False, user_config=config)
         tokenizer = self._initialize_tokenizer(_LOOKUP)
         self.tokenizers = {"default": tokenizer}
@@ -176,7 +191,9 @@ def _deduce_findings(text: str) -> list[tuple[int, int, str]]:
                 words.pop()
             if words and not all(word.group() in not_names for word in words):
                 found.append((start, start + words[-1].end(), NAME))
-        elif annotation.tag == "locatie" and not _DECIMALS.match(text, end):
+        elif annotation.tag == "locatie" and not _DECIMALS.match(text, end) and not _UNIT.match(text, end):
+            if addition := _ADDITION.match(text, end):
+                end = addition.end()
             while match := re.search(r"([^\W\d_][\w'-]*)\s+$", text[:start]):
                 if f"{match.group(1)} {text[start:end].rsplit(' ', 1)[0]}".lower() not in long_streets:
                     break
@@ -186,8 +203,8 @@ def _deduce_findings(text: str) -> list[tuple[int, int, str]]:
 
 
 def _cued_names(text: str) -> list[tuple[int, int, str]]:
-    """Names after a cue ("ik ben Olena Kovalenko", "groetjes, daan") and a first name that signs
-    off a comment ("... 10 minuten. daan")."""
+    """Names after a cue ("ik ben Olena Kovalenko", "groetjes, daan", "medewerker Gülsen"), a first
+    name that signs off a comment ("... 10 minuten. daan") or stands between commas."""
     not_names, first_names, _ = _words()
     found = []
     for match in _NAME_CUE.finditer(text):
@@ -209,6 +226,12 @@ def _cued_names(text: str) -> list[tuple[int, int, str]]:
             found.append((match.start("name"), match.start("name") + name[-1].end(), NAME))
     if (match := _SIGNATURE.search(text)) and match.group("name").lower() in first_names:
         found.append((match.start("name"), match.end("name"), NAME))
+    for match in _STAFF_CUE.finditer(text):
+        if match.group("name") not in not_names:
+            found.append((match.start("name"), match.end("name"), NAME))
+    for match in _SET_OFF.finditer(text):
+        if match.group("name").lower() in first_names:
+            found.append((match.start("name"), match.end("name"), NAME))
     return found
 
 

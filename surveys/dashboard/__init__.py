@@ -1,0 +1,1 @@
+"""The staff workspace inside the Django admin: the dashboard is the landing page."""

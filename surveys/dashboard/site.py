@@ -1,0 +1,24 @@
+"""KTO's admin site: the dashboard is the landing page (``/admin/``); Django's list of models
+moves to ``/admin/beheer/``, and stays in the sidebar of every page."""
+
+from django.contrib import admin
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+
+class KtoAdminSite(admin.AdminSite):
+    site_header = _("KTO – klanttevredenheid")
+    site_title = _("KTO – klanttevredenheid")
+    index_title = _("Beheer")
+
+    def get_urls(self):
+        from . import views  # the views use this site's admin_view; imported when the URLs are built
+
+        return [
+            path("", self.admin_view(views.dashboard), name="index"),
+            path("beheer/", self.admin_view(self.models_index), name="models"),
+            *[url for url in super().get_urls() if getattr(url, "name", None) != "index"],
+        ]
+
+    def models_index(self, request, extra_context=None):
+        return super().index(request, extra_context)
