@@ -56,15 +56,12 @@ def years_with_figures(organisation: Organisation) -> list[int]:
 
 def latest_month(organisation: Organisation, year: int) -> date:
     """The last month of ``year`` with any figure (December when there is none)."""
-    last = (
-        ScoreRollup.objects.filter(
-            organisation=organisation,
-            period=PeriodKind.MONTH,
-            period_start__gte=date(year, 1, 1),
-            period_start__lt=date(year + 1, 1, 1),
-        )
-        .aggregate(last=Max("period_start"))["last"]
-    )
+    last = ScoreRollup.objects.filter(
+        organisation=organisation,
+        period=PeriodKind.MONTH,
+        period_start__gte=date(year, 1, 1),
+        period_start__lt=date(year + 1, 1, 1),
+    ).aggregate(last=Max("period_start"))["last"]
     last_contacts = ContactRollup.objects.filter(
         organisation=organisation,
         period=PeriodKind.MONTH,

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from matplotlib import rcParams
 from matplotlib.figure import Figure
@@ -36,7 +38,6 @@ STYLES = [
     ("#4a4a4a", "X", "-."),
     ("#a3005e", "*", ":"),
 ]
-MONTH_ABBREVIATIONS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,11 @@ def _axes(width: float = 8, height: float = 3.4):
 
 
 def month_label(month: date) -> str:
-    return f"{_(MONTH_ABBREVIATIONS[month.month - 1])} {month:%y}"
+    """ "jan 18", "mrt 18" ("Mar 18" in English)."""
+    return date_format(month, "M y").lower() if get_language() == "nl" else date_format(month, "M y")
 
 
-def trend_chart(
-    series: dict[str, list[tuple[date, float | None]]], *, title: str, description: str, key: str
-) -> Chart:
+def trend_chart(series: dict[str, list[tuple[date, float | None]]], *, title: str, description: str, key: str) -> Chart:
     """Lines of monthly means (one per label), gaps where a month has no figure."""
     figure, axes = _axes()
     months = sorted({month for points in series.values() for month, _value in points})

@@ -7,7 +7,6 @@ from surveys.common import formatting
 register = template.Library()
 
 
-
 def _blank_for_missing(format_value):
     """A missing value in a template ("", from a figure that is not there) shows as ""."""
     return lambda value: "" if value is None or value == "" else format_value(value)

@@ -101,7 +101,9 @@ _SET_OFF = re.compile(r"[,(]\s*(?P<name>[^\W\d_][\w'-]+)\s*(?=[,)]|\s+(?:geloof|
 # A house number's addition ("101bis", "12-A"), which deduce leaves outside the address.
 _ADDITION = re.compile(r"(?:-?(?:bis|[a-zA-Z])\b|-\d{1,3}\b)")
 # "Ruim 45 minuten": a number with a unit after it is no house number.
-_UNIT = re.compile(r"\s*(?:minuten|minuut|min|uur|dagen|dag|weken|week|maanden|keer|euro|jaar|%|minutes|hours|days)\b", re.I)
+_UNIT = re.compile(
+    r"\s*(?:minuten|minuut|min|uur|dagen|dag|weken|week|maanden|keer|euro|jaar|%|minutes|hours|days)\b", re.I
+)
 _PARTICLES = {"van", "de", "der", "den", "el", "al", "ter", "ten", "la", "le"}
 
 

@@ -1,0 +1,72 @@
+"""The dashboard in a real browser (Debian's chromium): Utrecht's staff log in, see Utrecht's 2018
+figures and kerncijfers at 1280 pixels and at phone width, cannot reach Stichtse Vecht's, and axe
+finds no WCAG 2.1 AA violation. Screenshots in test-artifacts/screenshots/."""
+
+import pytest
+from playwright.sync_api import expect
+
+from surveys.organisations.models import Organisation, Role
+from surveys.rollups.recount import rollup_full
+from tests.demo.test_seed import run_seed
+from tests.responses.conftest import (  # noqa: F401 - the browser fixtures of the residents' tests
+    PHONE,
+    assert_accessible,
+    axe,
+    browser,
+    screenshot,
+)
+from tests.staff import staff_user
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def utrecht_staff(transactional_db):
+    run_seed()
+    rollup_full()
+    user = staff_user("kcc-browser", Organisation.objects.get(slug="utrecht"), Role.KCC)
+    user.set_password("kto-browser-test")
+    user.save()
+    return user
+
+
+def logged_in_page(browser, live_server, user, **context):
+    page = browser.new_context(**context, base_url=live_server.url).new_page()
+    page.set_default_timeout(10000)
+    page.goto("/admin/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "kto-browser-test")
+    page.click("input[type=submit]")
+    return page
+
+
+@pytest.mark.parametrize(("name", "context"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_utrecht_staff_see_utrecht_2018_on_the_dashboard(
+    browser, live_server, utrecht_staff, assert_accessible, screenshot, name, context
+):
+    page = logged_in_page(browser, live_server, utrecht_staff, **context)
+    expect(page.locator("h1")).to_have_text("Dashboard Gemeente Utrecht")
+    page.select_option("#id_year", "2018")
+    page.get_by_role("button", name="Toon").click()
+    scores = page.get_by_role("region", name="Rapportcijfers december 2018 en 2018")
+    balie = scores.get_by_role("row", name="Balie")
+    expect(balie.get_by_role("cell").nth(2)).to_contain_text("7,8")
+    expect(balie.get_by_role("cell").nth(3)).to_have_text("7,8")
+    expect(scores.get_by_role("row", name="Telefoon").get_by_role("cell").nth(3)).to_have_text("8,0")
+    volumes = page.get_by_role("region", name="Kerncijfers: contacten per jaar")
+    expect(volumes.get_by_role("row", name="Telefoon")).to_contain_text("314.803 (−6%)")
+    expect(volumes.get_by_role("row", name="Website")).to_contain_text("260.704 (+12%)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    screenshot(page, f"dashboard-utrecht-{name}")
+    assert_accessible(page, f"the dashboard ({name})")
+    page.get_by_text("De cijfers van de grafiek als tabel").click()
+    assert_accessible(page, f"the dashboard with the chart's table open ({name})")
+
+
+def test_utrecht_staff_cannot_reach_stichtse_vecht(browser, live_server, utrecht_staff):
+    page = logged_in_page(browser, live_server, utrecht_staff, **DESKTOP)
+    page.goto("/admin/?organisation=stichtse-vecht&year=2018")
+    expect(page.locator("h1")).to_have_text("Dashboard Gemeente Utrecht")
+    stichtse_vecht = Organisation.objects.get(slug="stichtse-vecht")
+    page.goto(f"/admin/surveys/organisation/{stichtse_vecht.pk}/change/")
+    expect(page.locator("body")).not_to_contain_text("Stichtse Vecht")
