@@ -8,13 +8,7 @@ from playwright.sync_api import expect
 from surveys.organisations.models import Organisation, Role
 from surveys.rollups.recount import rollup_full
 from tests.demo.test_seed import run_seed
-from tests.responses.conftest import (  # noqa: F401 - the browser fixtures of the residents' tests
-    PHONE,
-    assert_accessible,
-    axe,
-    browser,
-    screenshot,
-)
+from tests.responses.conftest import PHONE
 from tests.staff import staff_user
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
