@@ -13,4 +13,11 @@ from surveys.organisations.models import Organisation, OrganisationChannel, Staf
 from surveys.questionnaires.models import Question, Survey, SurveyVersion  # noqa: F401
 from surveys.responses.models import Answer, Response  # noqa: F401
 from surveys.retention.models import RetentionRun  # noqa: F401
-from surveys.rollups.models import ContactRollup, ContactVolume, RollupChange, ScoreRollup  # noqa: F401
+from surveys.rollups.models import (  # noqa: F401
+    ContactRollup,
+    ContactVolume,
+    KeyFigure,
+    KeyFigureValue,
+    RollupChange,
+    ScoreRollup,
+)

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response as ApiResponse
 
+from surveys.questionnaires.selectors import question_kinds
 from surveys.rollups import selectors
 from surveys.rollups.models import ROLLUP_CHANNEL_CHOICES, SCORE_KEY, PeriodKind
 
@@ -149,6 +150,15 @@ class RollupListView(OrganisationApiView):
         query = RollupQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
+        if params["question"] != SCORE_KEY and not question_kinds(self.organisation.pk, params["question"]):
+            raise serializers.ValidationError(
+                {
+                    "question": [
+                        _("Onbekende vraag: %(key)s. Gebruik rapportcijfer of de sleutel van een extra vraag.")
+                        % {"key": params["question"]}
+                    ]
+                }
+            )
         figures = selectors.rollup_figures(
             organisation=self.organisation,
             period=params["period"],

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Max, Min
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from surveys.common.time import add_months
 from surveys.organisations.models import Channel, Organisation
-from surveys.rollups.models import ALL_CHANNELS, ContactRollup, PeriodKind, ScoreRollup
+from surveys.rollups.models import ALL_CHANNELS, ContactRollup, FigureKind, KeyFigure, PeriodKind, ScoreRollup
 from surveys.rollups.selectors import CHANNEL_ORDER, Figure, rollup_figures
 
 TREND_MONTHS = 24
@@ -113,34 +114,53 @@ def dashboard(organisation: Organisation, *, year: int | None = None, month: int
 
 
 @dataclass(frozen=True)
-class VolumeRow:
-    channel: str
+class KerncijferRow:
     label: str
-    counts: dict[int, int]  # year -> contacts
-    changes: dict[int, float | None]  # year -> change against the year before (a share)
+    kind: str  # FigureKind: a count or a percentage
+    values: dict[int, float]  # year -> value
+    changes: dict[int, float | None]  # year -> change against the year before (a share; counts only)
+    part_of_channel: bool = False  # a kerncijfer of a channel, under its volume ("waarvan ...")
 
 
-def kerncijfers(organisation: Organisation, years: list[int]) -> list[VolumeRow]:
-    """The contact volume per channel and year (imported volumes where the municipality has them,
-    otherwise the contacts registered through the API), with the change against the year before."""
+def kerncijfers(organisation: Organisation, years: list[int]) -> list[KerncijferRow]:
+    """The Utrecht Monitor's table: per channel its contact volume per year (imported volumes where
+    the municipality has them, otherwise the contacts registered through the API), each followed by
+    the organisation's own kerncijfers of that channel; then those of no channel. A kerncijfer per
+    month counts in its year as the sum (a count) or the mean (a percentage) of its months."""
     rows = ContactRollup.objects.filter(
         organisation=organisation,
         period=PeriodKind.YEAR,
         period_start__in=[date(year, 1, 1) for year in years],
     ).exclude(channel=ALL_CHANNELS)
-    counts: dict[str, dict[int, int]] = {}
+    volumes: dict[str, dict[int, float]] = {}
     for row in rows:
-        contacts = row.contacts_imported or row.contacts_registered
-        if contacts:
-            counts.setdefault(row.channel, {})[row.period_start.year] = contacts
-    result = []
-    for channel in [c for c in CHANNEL_ORDER if c in counts]:
-        per_year = counts[channel]
-        changes = {
-            year: (per_year[year] - per_year[year - 1]) / per_year[year - 1]
-            if year in per_year and per_year.get(year - 1)
-            else None
-            for year in years
+        if contacts := row.contacts_imported or row.contacts_registered:
+            volumes.setdefault(row.channel, {})[row.period_start.year] = contacts
+    own: dict[str, list[KerncijferRow]] = {}
+    for figure in KeyFigure.objects.filter(organisation=organisation).prefetch_related("values"):
+        values: dict[int, list[float]] = {}
+        for value in figure.values.all():
+            if value.period_start.year in years:
+                values.setdefault(value.period_start.year, []).append(float(value.value))
+        per_year = {
+            year: sum(found) if figure.kind == FigureKind.COUNT else sum(found) / len(found)
+            for year, found in values.items()
         }
-        result.append(VolumeRow(channel, channel_label(channel), per_year, changes))
-    return result
+        label = figure.name_en if get_language() == "en" and figure.name_en else figure.name
+        own.setdefault(figure.channel, []).append(_row(label, figure.kind, per_year, years, bool(figure.channel)))
+    result = []
+    for channel in [c for c in CHANNEL_ORDER if c in volumes or c in own]:
+        if channel in volumes:
+            result.append(_row(channel_label(channel), FigureKind.COUNT, volumes[channel], years))
+        result += own.get(channel, [])
+    return result + own.get("", [])
+
+
+def _row(label, kind, per_year, years, part_of_channel=False) -> KerncijferRow:
+    changes = {
+        year: (per_year[year] - per_year[year - 1]) / per_year[year - 1]
+        if kind == FigureKind.COUNT and year in per_year and per_year.get(year - 1)
+        else None
+        for year in years
+    }
+    return KerncijferRow(label, kind, per_year, changes, part_of_channel)

@@ -119,6 +119,47 @@ VOLUMES: dict[tuple[str, str, int], int] = {
     ("utrecht", Channel.WHATSAPP, 2017): 11_342,
     ("utrecht", Channel.WHATSAPP, 2018): 11_523,
 }
+# The seeds' other kerncijfers, which are no contact volume of a channel: (organisation, name,
+# English name, kind, channel or "", order) -> {year: value}. Utrecht's table has "-" where a
+# figure was not yet measured (no value for that year).
+KEY_FIGURES: dict[tuple[str, str, str, str, str, int], dict[int, int]] = {
+    ("utrecht", "waarvan meldingen openbare ruimte", "of which reports on public space", "count", Channel.WEBSITE, 1): {
+        2017: 57_844,
+        2018: 78_624,
+    },
+    ("utrecht", "waarvan via 14 030", "of which via 14 030", "count", Channel.TELEFOON, 2): {
+        2016: 98_185,
+        2017: 164_862,
+        2018: 189_857,
+    },
+    (
+        "utrecht",
+        "telefonische bereikbaarheid Klantcontactcentrum (%)",
+        "telephone availability of the contact centre (%)",
+        "percentage",
+        Channel.TELEFOON,
+        3,
+    ): {2015: 81, 2016: 91, 2017: 90, 2018: 90},
+    (
+        "stichtse-vecht",
+        "online formulieren via de website",
+        "online forms on the website",
+        "count",
+        Channel.WEBSITE,
+        1,
+    ): {2018: 26_000},
+    ("stichtse-vecht", "niet verschenen op een afspraak", "no-shows at an appointment", "count", Channel.BALIE, 2): {
+        2018: 2_500
+    },
+    (
+        "stichtse-vecht",
+        "niet verschenen op een afspraak (%)",
+        "no-shows at an appointment (%)",
+        "percentage",
+        Channel.BALIE,
+        3,
+    ): {2018: 13},
+}
 # The months a channel was in use, where that is not the whole year.
 ACTIVE_MONTHS: dict[tuple[str, str, int], range] = {
     ("stichtse-vecht", Channel.CHAT, 2017): range(0),

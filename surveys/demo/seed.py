@@ -30,10 +30,10 @@ from surveys.questionnaires.services import current_version
 from surveys.responses.masking import mask_personal_data
 from surveys.responses.models import Response, Source
 from surveys.responses.services import submit_response
-from surveys.rollups.models import ContactVolume
+from surveys.rollups.models import ContactVolume, KeyFigure, KeyFigureValue
 from surveys.rollups.volumes import VolumeRow, save_volumes
 
-from .figures import ORGANISATIONS, TARGET_SCORES, VOLUMES, YEARS, DemoOrganisation
+from .figures import KEY_FIGURES, ORGANISATIONS, TARGET_SCORES, VOLUMES, YEARS, DemoOrganisation
 from .generate import Block, insert_blocks, monthly_split, response_count
 
 # Shown on the console next to the logins. Demo only: anyone who reads the README knows it.
@@ -211,6 +211,28 @@ def seed_volumes(organisations: Iterable[Organisation]) -> int:
     return written
 
 
+def seed_key_figures(organisations: Iterable[Organisation]) -> int:
+    """The seeds' other kerncijfers (KEY_FIGURES), per year; an organisation that already has
+    kerncijfers is left alone. Returns the number of values written."""
+    written = 0
+    for organisation in organisations:
+        if KeyFigure.objects.filter(organisation=organisation).exists():
+            continue
+        for (slug, name, name_en, kind, channel, order), values in KEY_FIGURES.items():
+            if slug != organisation.slug:
+                continue
+            figure = KeyFigure.objects.create(
+                organisation=organisation, name=name, name_en=name_en, kind=kind, channel=channel, order=order
+            )
+            source = VOLUME_SOURCES.get(slug, "Demo")
+            KeyFigureValue.objects.bulk_create(
+                KeyFigureValue(key_figure=figure, period_start=date(year, 1, 1), value=value, source=source)
+                for year, value in values.items()
+            )
+            written += len(values)
+    return written
+
+
 # --- the whole seed -----------------------------------------------------------------------------
 
 
@@ -272,6 +294,7 @@ def seed_demo(*, scale: float = 1.0, progress_bar: bool | None = None) -> SeedRe
             result.responses_created += insert_blocks(organisation, org_blocks, masked=masked, progress=bar.update)
 
     seed_volumes(result.organisations)
+    seed_key_figures(result.organisations)
     result.links = [example_links(organisation, now=now) for organisation in result.organisations]
     result.responses_total = Response.objects.filter(organisation__in=result.organisations).count()
     return result

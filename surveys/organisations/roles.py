@@ -35,6 +35,13 @@ BEHEERDER_PERMISSIONS = frozenset(
         # Importing contact volumes (kerncijfers), surveys/rollups_admin.py.
         "surveys.add_contactvolume",
         "surveys.change_contactvolume",
+        # The organisation's own kerncijfers and their values (surveys/rollups/admin.py).
+        "surveys.add_keyfigure",
+        "surveys.change_keyfigure",
+        "surveys.delete_keyfigure",
+        "surveys.add_keyfigurevalue",
+        "surveys.change_keyfigurevalue",
+        "surveys.delete_keyfigurevalue",
         # The organisation's own API keys (revoking one is a change), surveys/api/admin.py.
         "surveys.add_apikey",
         "surveys.change_apikey",

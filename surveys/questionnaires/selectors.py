@@ -6,7 +6,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 
 from surveys.responses.models import Response
 
-from .models import SurveyVersion
+from .models import Question, SurveyVersion
 
 
 def with_version_state(queryset: QuerySet[SurveyVersion]) -> QuerySet[SurveyVersion]:
@@ -39,4 +39,14 @@ def open_link_version(slug: str, channel: str) -> SurveyVersion | None:
         .filter(survey__organisation__channels__channel=channel, survey__organisation__channels__enabled=True)
         .order_by("-number")
         .first()
+    )
+
+
+def question_kinds(organisation_id: int, key: str) -> set[str]:
+    """The kinds (QuestionKind) the extra question ``key`` has had in the organisation's survey
+    versions; empty when it has no such question."""
+    return set(
+        Question.objects.filter(version__survey__organisation_id=organisation_id, key=key)
+        .values_list("kind", flat=True)
+        .distinct()
     )

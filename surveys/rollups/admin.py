@@ -16,7 +16,7 @@ from surveys.organisations.models import Organisation
 from surveys.organisations.roles import membership_of
 from surveys.organisations.scoping import OrganisationScopedAdminMixin
 
-from .models import ContactVolume
+from .models import ContactVolume, KeyFigure, KeyFigureValue
 from .volumes import VolumeImportError, delete_volumes, import_volumes, save_volume
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -116,3 +116,24 @@ class ContactVolumeAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
             "file_name": request.FILES["file"].name if errors and "file" in request.FILES else "",
         }
         return TemplateResponse(request, "admin/surveys/contactvolume/import.html", context)
+
+
+class KeyFigureValueInline(OrganisationScopedAdminMixin, admin.TabularInline):
+    model = KeyFigureValue
+    fields = ("period_start", "value", "source")
+    extra = 1
+
+
+@admin.register(KeyFigure)
+class KeyFigureAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
+    """The municipality's own kerncijfers (beside the contact volumes), with their values."""
+
+    list_display = ("name", "organisation", "kind", "period", "channel", "order")
+    list_filter = ("organisation", "kind", "channel")
+    search_fields = ("name", "name_en")
+    fields = ("organisation", "name", "name_en", "kind", "period", "channel", "order")
+    inlines = [KeyFigureValueInline]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if request.user.is_superuser else [field for field in fields if field != "organisation"]

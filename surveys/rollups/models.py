@@ -188,3 +188,76 @@ class ContactVolume(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.get_channel_display()} · {self.month:%Y-%m}: {self.count}"
+
+
+class FigureKind(models.TextChoices):
+    COUNT = "count", _("Aantal")
+    PERCENTAGE = "percentage", _("Percentage")
+
+
+class KeyFigure(models.Model):
+    """One of the municipality's own kerncijfers beside the contact volumes of its channels: a count
+    or a percentage, per month or per year, optionally of one channel (shown under that channel's
+    volume: "waarvan via 14 030"). Its values are kept as they are: they are not rolled up."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="key_figures", verbose_name=_("organisatie")
+    )
+    name = models.CharField(_("naam"), max_length=200)
+    name_en = models.CharField(_("naam (EN)"), max_length=200, blank=True)
+    kind = models.CharField(_("soort"), max_length=10, choices=FigureKind.choices, default=FigureKind.COUNT)
+    period = models.CharField(_("per"), max_length=5, choices=PeriodKind.choices, default=PeriodKind.YEAR)
+    channel = models.CharField(
+        _("kanaal"),
+        max_length=20,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("Leeg: een cijfer van de hele organisatie."),
+    )
+    order = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+
+    class Meta:
+        verbose_name = _("kerncijfer")
+        verbose_name_plural = _("kerncijfers")
+        ordering = ["organisation", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="key_figure_unique_name"),
+            models.CheckConstraint(condition=Q(kind__in=FigureKind.values), name="key_figure_kind"),
+            models.CheckConstraint(condition=Q(period__in=PeriodKind.values), name="key_figure_period"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KeyFigureValue(models.Model):
+    """A kerncijfer's value for one month or year (``period_start``: its first day)."""
+
+    key_figure = models.ForeignKey(KeyFigure, on_delete=models.CASCADE, related_name="values")
+    period_start = models.DateField(_("periode"), help_text=_("De eerste dag van de maand of het jaar."))
+    value = models.DecimalField(_("waarde"), max_digits=14, decimal_places=2)
+    source = models.CharField(_("bron"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("waarde")
+        verbose_name_plural = _("waarden")
+        ordering = ["key_figure", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["key_figure", "period_start"], name="key_figure_value_unique"),
+            models.CheckConstraint(condition=Q(period_start__day=1), name="key_figure_value_first_day"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="key_figure_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_figure} · {self.period_start:%Y-%m}: {self.value}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        figure = self.key_figure
+        if self.period_start and figure.period == PeriodKind.YEAR and self.period_start.month != 1:
+            raise ValidationError({"period_start": _("Dit kerncijfer is per jaar: kies 1 januari.")})
+        if self.value is not None and figure.kind == FigureKind.PERCENTAGE and self.value > 100:
+            raise ValidationError({"value": _("Een percentage ligt tussen 0 en 100.")})
+        if self.value is not None and figure.kind == FigureKind.COUNT and self.value != int(self.value):
+            raise ValidationError({"value": _("Een aantal is een geheel getal.")})

@@ -12,6 +12,8 @@ from scipy import stats
 
 from surveys.common.time import month_of
 from surveys.organisations.models import Channel, Organisation
+from surveys.questionnaires.models import QuestionKind
+from surveys.questionnaires.selectors import question_kinds
 
 from .models import ALL_CHANNELS, SCORE_KEY, ContactRollup, PeriodKind, ScoreRollup
 
@@ -33,7 +35,7 @@ class Figure:
     ci_low: float | None
     ci_high: float | None
     distribution: dict[int, int]
-    share_insufficient: float | None  # below 6 ("onvoldoende")
+    share_insufficient: float | None  # below 6 ("onvoldoende"); None for a question on another scale
     share_8_plus: float | None
     indicative: bool
     contacts_registered: int
@@ -125,10 +127,14 @@ def rollup_figures(
     score_rows = {(row.channel, row.period_start): row for row in scores if row.question_key == question_key}
     responses = {(row.channel, row.period_start): row for row in scores if row.question_key == SCORE_KEY}
     contact_rows = {(row.channel, row.period_start): row for row in contacts}
+    # "Below 6" and "8 or more" belong to the 1-10 rapportcijfer, not to a 1-5 or a yes/no question.
+    ten_point = question_key == SCORE_KEY or question_kinds(organisation.pk, question_key) == {QuestionKind.SCALE_10}
     figures = {
         key: _figure(period, key, question_key, score_rows.get(key), contact_rows.get(key), responses.get(key))
         for key in score_rows.keys() | contact_rows.keys()
     }
+    if not ten_point:
+        figures = {key: replace(f, share_insufficient=None, share_8_plus=None) for key, f in figures.items()}
     alpha = getattr(settings, "KTO_SIGNIFICANCE_ALPHA", 0.05)
     result = []
     for (ch, start), figure in figures.items():

@@ -30,3 +30,9 @@ def change(share: float | None) -> str:
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key)
+
+
+@register.filter
+def score_or_whole(value) -> str:
+    """A percentage kerncijfer: "90", or "90,5" when it has decimals."""
+    return formatting.format_number(value, 0 if float(value) == int(value) else 1)

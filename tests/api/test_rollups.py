@@ -123,3 +123,27 @@ def test_the_figures_of_an_extra_question(api, organisation):
     [year] = body["results"]
     assert body["question"] == "vriendelijkheid"
     assert (year["n"], year["mean"], year["distribution"]) == (4, 4.25, {"3": 1, "4": 1, "5": 2})
+    # "below 6" and "8 or more" belong to the 1-10 rapportcijfer: a 1-5 question has neither.
+    assert (year["share_insufficient"], year["share_8_plus"]) == (None, None)
+
+
+@pytest.mark.django_db
+def test_the_rapportcijfer_keeps_its_shares(api, organisation):
+    for score in (4, 8, 9, 10):
+        submit_response(
+            organisation=organisation,
+            channel=Channel.BALIE,
+            score=score,
+            source=Source.OPEN,
+            contact_moment=datetime(2018, 6, 1, 12, tzinfo=AMSTERDAM),
+        )
+    rollup_incremental()
+    [year] = api.get(f"{URL}?period=year&channel=balie").json()["results"]
+    assert (year["share_insufficient"], year["share_8_plus"]) == (0.25, 0.75)
+
+
+@pytest.mark.django_db
+def test_an_unknown_question_is_a_400(api, organisation):
+    answer = api.get(f"{URL}?question=bestaat_niet")
+    assert answer.status_code == 400
+    assert "Onbekende vraag: bestaat_niet" in str(answer.json())

@@ -47,7 +47,7 @@ def test_utrecht_staff_see_utrecht_2018_on_the_dashboard(
     expect(balie.get_by_role("cell").nth(2)).to_contain_text("7,8")
     expect(balie.get_by_role("cell").nth(3)).to_have_text("7,8")
     expect(scores.get_by_role("row", name="Telefoon").get_by_role("cell").nth(3)).to_have_text("8,0")
-    volumes = page.get_by_role("region", name="Kerncijfers: contacten per jaar")
+    volumes = page.get_by_role("region", name="Kerncijfers per jaar")
     expect(volumes.get_by_role("row", name="Telefoon")).to_contain_text("314.803 (−6%)")
     expect(volumes.get_by_role("row", name="Website")).to_contain_text("260.704 (+12%)")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
