@@ -33,7 +33,8 @@ class VolumeImportForm(forms.Form):
         label=_("Bestand"),
         validators=[FileExtensionValidator(["csv", "xlsx"])],
         help_text=_(
-            "CSV of XLSX met de kolommen channel, month (zoals 2018-03) en count; de eerste rij bevat de kolomnamen."
+            "CSV of XLSX met de kolommen channel, month (zoals 2018-03) en count; de eerste rij bevat de "
+            "kolomnamen. Met een kolom kerncijfer ook de eigen kerncijfers (month: 2018 of 2018-03)."
         ),
     )
 
@@ -101,10 +102,15 @@ class ContactVolumeAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
                 messages.success(
                     request,
                     gettext(
-                        "%(rows)s contactvolumes geïmporteerd (%(created)s nieuw, %(updated)s vervangen). "
-                        "De cijfers worden binnen enkele minuten bijgewerkt."
+                        "%(volumes)s contactvolumes geïmporteerd (%(created)s nieuw, %(updated)s vervangen) en "
+                        "%(kerncijfers)s waarden van kerncijfers. De cijfers worden binnen enkele minuten bijgewerkt."
                     )
-                    % {"rows": result.rows, "created": result.created, "updated": result.updated},
+                    % {
+                        "volumes": result.created + result.updated,
+                        "created": result.created,
+                        "updated": result.updated,
+                        "kerncijfers": result.kerncijfers,
+                    },
                 )
                 return HttpResponseRedirect(reverse("admin:surveys_contactvolume_changelist"))
         context = {

@@ -1,13 +1,12 @@
-"""Contact volumes (kerncijfers) imported from the organisation's own systems: a CSV or XLSX file
-with the columns organisation (optional when the organisation is given), channel, month (YYYY-MM)
-and count. A file is checked completely before anything is written; a file with any wrong row is
-refused with every wrong row listed, and nothing is imported."""
+"""Kerncijfers imported from the organisation's own systems: a CSV or XLSX file (tables.py) with
+the columns organisation (optional when the organisation is given), channel, month (YYYY-MM) and
+count: the contact volumes per channel. A column kerncijfer adds the municipality's own figures
+(kerncijfers.py): a row that names one gives its value for the month or year in month. A file is
+checked completely before anything is written; a file with any wrong row is refused with every
+wrong row listed, and nothing is imported."""
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,15 +20,17 @@ from django.utils.translation import gettext as _
 from surveys.common.time import parse_month
 from surveys.organisations.models import Channel, Organisation
 
-from . import changes
+from . import changes, kerncijfers
 from .models import ContactVolume, RollupChange
+from .tables import RowError, VolumeImportError, blank, cell, find_columns, read_table
 
 MAX_ROWS = 50_000
 COLUMNS = {
     "organisation": ("organisation", "organisatie", "gemeente", "slug"),
+    "figure": ("kerncijfer", "figure", "key figure"),
     "channel": ("channel", "kanaal"),
-    "month": ("month", "maand", "periode"),
-    "count": ("count", "aantal", "contacten", "volume"),
+    "month": ("month", "maand", "periode", "period"),
+    "count": ("count", "aantal", "contacten", "volume", "value", "waarde"),
 }
 CHANNEL_NAMES = {
     **{value: value for value in Channel.values},
@@ -42,23 +43,6 @@ CHANNEL_NAMES = {
     "social media": Channel.SOCIAL,
     "website": Channel.WEBSITE,
 }
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as numbered in a spreadsheet: the header is row 1
-    message: str
-
-    def __str__(self) -> str:
-        return _("Rij %(row)s: %(message)s") % {"row": self.row, "message": self.message}
-
-
-class VolumeImportError(Exception):
-    """The file was refused; ``errors`` lists what is wrong, by row. Nothing was imported."""
-
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__("\n".join(str(error) for error in errors))
 
 
 @dataclass(frozen=True)
@@ -75,63 +59,28 @@ class ImportResult:
     created: int
     updated: int
     months: int
+    kerncijfers: int = 0  # values of the organisation's own kerncijfers, new or replaced
 
     @property
     def rows(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + self.kerncijfers
 
 
 def import_volumes(file: BinaryIO, *, filename: str, organisation: Organisation | None = None) -> ImportResult:
-    """Read, check and store a volume file; raises VolumeImportError (nothing stored) when any
+    """Read, check and store a kerncijfer file; raises VolumeImportError (nothing stored) when any
     row is wrong. With ``organisation`` every row is for that organisation."""
-    rows = parse_volumes(read_table(file, filename=filename), organisation=organisation)
-    return save_volumes(rows, source=Path(filename).name[:200])
-
-
-def read_table(file: BinaryIO, *, filename: str) -> list[tuple[int, list[object]]]:
-    """The rows of a CSV or XLSX file with their row numbers (1 = the header)."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(file.read())
-    if suffix == ".xlsx":
-        return _read_xlsx(file)
-    raise VolumeImportError([RowError(0, _("Kies een CSV- of XLSX-bestand (.csv of .xlsx)."))])
-
-
-def _read_csv(data: bytes) -> list[tuple[int, list[object]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(";,\t", key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return [(number, list(row)) for number, row in enumerate(reader, start=1)]
-
-
-def _read_xlsx(file: BinaryIO) -> list[tuple[int, list[object]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise VolumeImportError([RowError(0, _("Dit is geen geldig Excel-bestand (.xlsx)."))]) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [(number, list(row)) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    finally:
-        workbook.close()
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    volumes, values = parse_volumes(read_table(file, filename=filename), organisation=organisation)
+    source = Path(filename).name[:200]
+    with transaction.atomic():
+        result = save_volumes(volumes, source=source) if volumes else ImportResult(0, 0, 0)
+        return ImportResult(result.created, result.updated, result.months, kerncijfers.save(values, source=source))
 
 
 def parse_volumes(
     table: list[tuple[int, list[object]]], *, organisation: Organisation | None = None
-) -> list[VolumeRow]:
+) -> tuple[list[VolumeRow], list[kerncijfers.ValueRow]]:
     """Check every row; raises VolumeImportError with all wrong rows."""
-    table = [(number, row) for number, row in table if not all(_blank(value) for value in row)]
+    table = [(number, row) for number, row in table if not all(blank(value) for value in row)]
     if not table:
         raise VolumeImportError([RowError(1, _("Het bestand is leeg."))])
     header_number, header = table[0]
@@ -142,46 +91,51 @@ def parse_volumes(
         raise VolumeImportError([RowError(header_number, _("Te veel rijen: hoogstens %(max)s.") % {"max": MAX_ROWS})])
     organisations = {}
     if "organisation" in columns:
-        slugs = {
-            str(row[columns["organisation"]]).strip() for _, row in table[1:] if _cell(row, columns["organisation"])
-        }
+        slugs = {str(cell(row, columns["organisation"])) for _, row in table[1:] if cell(row, columns["organisation"])}
         organisations = {o.slug: o for o in Organisation.objects.filter(slug__in=slugs)}
+    figures = kerncijfers.Figures()
     rows: list[VolumeRow] = []
-    seen: dict[tuple[int, str, date], int] = {}
+    values: list[kerncijfers.ValueRow] = []
+    seen: dict[tuple, int] = {}
     for number, row in table[1:]:
-        parsed = _parse_row(number, row, columns, organisation, organisations, errors)
-        if parsed is None:
+        row_organisation, problems = _organisation(row, columns, organisation, organisations)
+        if "figure" in columns and not blank(cell(row, columns["figure"])):
+            parsed = kerncijfers.parse_row(number, row, columns, row_organisation, figures, problems)
+            key = parsed and ("figure", parsed.figure.pk, parsed.period_start)
+        else:
+            parsed = _parse_row(number, row, columns, row_organisation, problems)
+            key = parsed and (parsed.organisation.pk, parsed.channel, parsed.month)
+        if problems:
+            errors.append(RowError(number, "; ".join(problems)))
             continue
-        key = (parsed.organisation.pk, parsed.channel, parsed.month)
         if key in seen:
-            errors.append(
-                RowError(
-                    number, _("Dezelfde organisatie, kanaal en maand staan ook in rij %(row)s.") % {"row": seen[key]}
-                )
+            same = (
+                _("Hetzelfde kerncijfer en dezelfde periode staan ook in rij %(row)s.")
+                if key[0] == "figure"
+                else _("Dezelfde organisatie, kanaal en maand staan ook in rij %(row)s.")
             )
+            errors.append(RowError(number, same % {"row": seen[key]}))
             continue
         seen[key] = number
-        rows.append(parsed)
+        (values if isinstance(parsed, kerncijfers.ValueRow) else rows).append(parsed)
     if errors:
         raise VolumeImportError(errors)
-    if not rows:
+    if not rows and not values:
         raise VolumeImportError([RowError(header_number, _("Het bestand bevat geen gegevens."))])
-    return rows
+    return rows, values
 
 
 def _columns(header: list[object], number: int, *, organisation_given: bool) -> tuple[dict[str, int], list[RowError]]:
-    names = [str(value).strip().lower() if value is not None else "" for value in header]
-    columns = {}
-    for column, aliases in COLUMNS.items():
-        for index, name in enumerate(names):
-            if name in aliases:
-                columns[column] = index
-                break
-    required = ["channel", "month", "count"] + ([] if organisation_given else ["organisation"])
+    columns = find_columns(header, COLUMNS)
+    # A file of only kerncijfers needs no channel column.
+    required = ["month", "count"] + ([] if "figure" in columns else ["channel"])
+    required += [] if organisation_given else ["organisation"]
     missing = [column for column in required if column not in columns]
     if not missing:
         return columns, []
-    expected = ", ".join(COLUMNS[column][0] for column in required)
+    expected = ", ".join(
+        COLUMNS[column][0] for column in ["organisation", "channel", "month", "count"][int(organisation_given) :]
+    )
     message = _("Kolom ontbreekt: %(missing)s. De eerste rij moet de kolomnamen bevatten: %(expected)s.") % {
         "missing": ", ".join(COLUMNS[column][0] for column in missing),
         "expected": expected,
@@ -189,51 +143,47 @@ def _columns(header: list[object], number: int, *, organisation_given: bool) -> 
     return columns, [RowError(number, message)]
 
 
-def _cell(row: list[object], index: int) -> object:
-    value = row[index] if index < len(row) else None
-    return value.strip() if isinstance(value, str) else value
+def _organisation(row, columns, organisation, organisations) -> tuple[Organisation | None, list[str]]:
+    """The row's organisation (the given one, or the one its column names) and what is wrong."""
+    if "organisation" not in columns:
+        return organisation, []
+    slug = cell(row, columns["organisation"])
+    if blank(slug):
+        return organisation, [] if organisation is not None else [_("organisatie ontbreekt")]
+    if organisation is not None and str(slug) != organisation.slug:
+        return None, [_("organisatie “%(slug)s” is niet %(expected)s") % {"slug": slug, "expected": organisation.slug}]
+    if organisation is not None:
+        return organisation, []
+    found = organisations.get(str(slug))
+    return found, [] if found else [_("onbekende organisatie “%(slug)s”") % {"slug": slug}]
 
 
-def _parse_row(number, row, columns, organisation, organisations, errors) -> VolumeRow | None:
-    problems = []
-    row_organisation = organisation
-    if "organisation" in columns:
-        slug = _cell(row, columns["organisation"])
-        if _blank(slug):
-            if organisation is None:
-                problems.append(_("organisatie ontbreekt"))
-        elif organisation is not None and str(slug) != organisation.slug:
-            problems.append(
-                _("organisatie “%(slug)s” is niet %(expected)s") % {"slug": slug, "expected": organisation.slug}
-            )
-        elif organisation is None:
-            row_organisation = organisations.get(str(slug))
-            if row_organisation is None:
-                problems.append(_("onbekende organisatie “%(slug)s”") % {"slug": slug})
-    channel = _channel(_cell(row, columns["channel"]))
+def _parse_row(number, row, columns, organisation, problems) -> VolumeRow | None:
+    """A contact volume: channel, month and count; what is wrong goes into ``problems``."""
+    channel = _channel(cell(row, columns["channel"])) if "channel" in columns else None
     if channel is None:
         problems.append(
             _("onbekend kanaal “%(value)s” (gebruik %(choices)s)")
-            % {"value": _cell(row, columns["channel"]) or "", "choices": ", ".join(Channel.values)}
+            % {
+                "value": cell(row, columns["channel"]) or "" if "channel" in columns else "",
+                "choices": ", ".join(Channel.values),
+            }
         )
-    month = _month(_cell(row, columns["month"]))
+    month = _month(cell(row, columns["month"]))
     if month is None:
-        problems.append(
-            _("maand “%(value)s” is geen maand als 2018-03") % {"value": _cell(row, columns["month"]) or ""}
-        )
-    count = _count(_cell(row, columns["count"]))
+        problems.append(_("maand “%(value)s” is geen maand als 2018-03") % {"value": cell(row, columns["month"]) or ""})
+    count = _count(cell(row, columns["count"]))
     if count is None:
         problems.append(
-            _("aantal “%(value)s” is geen geheel getal van 0 of meer") % {"value": _cell(row, columns["count"]) or ""}
+            _("aantal “%(value)s” is geen geheel getal van 0 of meer") % {"value": cell(row, columns["count"]) or ""}
         )
-    if problems:
-        errors.append(RowError(number, "; ".join(problems)))
+    if problems or organisation is None:
         return None
-    return VolumeRow(number, row_organisation, channel, month, count)
+    return VolumeRow(number, organisation, channel, month, count)
 
 
 def _channel(value: object) -> str | None:
-    if _blank(value):
+    if blank(value):
         return None
     name = str(value).strip().lower()
     if name in CHANNEL_NAMES:
@@ -245,11 +195,11 @@ def _channel(value: object) -> str | None:
 def _month(value: object) -> date | None:
     if isinstance(value, datetime | date):  # a spreadsheet's date: a calendar day, not a moment
         return date(value.year, value.month, 1)
-    return None if _blank(value) else parse_month(str(value))
+    return None if blank(value) else parse_month(str(value))
 
 
 def _count(value: object) -> int | None:
-    if isinstance(value, bool) or _blank(value):
+    if isinstance(value, bool) or blank(value):
         return None
     if isinstance(value, int):
         number = value

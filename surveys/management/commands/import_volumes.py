@@ -11,7 +11,8 @@ from surveys.rollups.volumes import VolumeImportError, import_volumes
 class Command(BaseCommand):
     help = (
         "Import monthly contact volumes (kerncijfers) per channel from a CSV or XLSX file with the columns "
-        "organisation, channel, month (YYYY-MM) and count. A file with any wrong row is refused as a whole."
+        "organisation, channel, month (YYYY-MM) and count; a column kerncijfer adds values of the organisation's "
+        "own kerncijfers (month: YYYY or YYYY-MM). A file with any wrong row is refused as a whole."
     )
 
     def add_arguments(self, parser):
@@ -42,7 +43,8 @@ class Command(BaseCommand):
             ) from exc
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported {result.rows} volume(s) from {path.name}: {result.created} new, {result.updated} replaced; "
-                f"the figures of {result.months} month(s) follow with the next rollup pass."
+                f"Imported {result.created + result.updated} volume(s) from {path.name}: {result.created} new, "
+                f"{result.updated} replaced, and {result.kerncijfers} kerncijfer value(s); the figures of "
+                f"{result.months} month(s) follow with the next rollup pass."
             )
         )
