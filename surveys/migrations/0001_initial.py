@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,461 +17,987 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(verbose_name='sleutel')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='volgorde')),
-                ('kind', models.CharField(choices=[('scale10', 'Schaal 1-10'), ('scale5', 'Schaal 1-5'), ('yesno', 'Ja/nee'), ('choice', 'Keuze uit opties')], max_length=10, verbose_name='soort')),
-                ('text_nl', models.CharField(max_length=300, verbose_name='vraag (NL)')),
-                ('text_en', models.CharField(blank=True, max_length=300, verbose_name='vraag (EN)')),
-                ('required', models.BooleanField(default=False, verbose_name='verplicht')),
-                ('choices', models.JSONField(blank=True, default=list, verbose_name='opties')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(verbose_name="sleutel")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="volgorde")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("scale10", "Schaal 1-10"),
+                            ("scale5", "Schaal 1-5"),
+                            ("yesno", "Ja/nee"),
+                            ("choice", "Keuze uit opties"),
+                        ],
+                        max_length=10,
+                        verbose_name="soort",
+                    ),
+                ),
+                ("text_nl", models.CharField(max_length=300, verbose_name="vraag (NL)")),
+                ("text_en", models.CharField(blank=True, max_length=300, verbose_name="vraag (EN)")),
+                ("required", models.BooleanField(default=False, verbose_name="verplicht")),
+                ("choices", models.JSONField(blank=True, default=list, verbose_name="opties")),
             ],
             options={
-                'verbose_name': 'vraag',
-                'verbose_name_plural': 'vragen',
-                'ordering': ['version', 'order', 'id'],
+                "verbose_name": "vraag",
+                "verbose_name_plural": "vragen",
+                "ordering": ["version", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('logo', models.FileField(blank=True, upload_to='logos/', validators=[django.core.validators.FileExtensionValidator(['png', 'jpg', 'jpeg', 'svg', 'webp'])], verbose_name='logo')),
-                ('brand_colour', models.CharField(default='#154273', help_text='Donker genoeg voor witte tekst (contrast minstens 4,5:1).', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Gebruik een kleur als #154273.')], verbose_name='huisstijlkleur')),
-                ('invitation_valid_days', models.PositiveSmallIntegerField(default=surveys.organisations.models.default_invitation_valid_days, verbose_name='geldigheid uitnodiging (dagen)')),
-                ('invitation_cooldown_days', models.PositiveSmallIntegerField(default=surveys.organisations.models.default_invitation_cooldown_days, help_text='Dezelfde persoon wordt hoogstens één keer per zoveel dagen uitgenodigd.', verbose_name='wachttijd tussen uitnodigingen (dagen)')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="slug")),
+                (
+                    "logo",
+                    models.FileField(
+                        blank=True,
+                        upload_to="logos/",
+                        validators=[
+                            django.core.validators.FileExtensionValidator(["png", "jpg", "jpeg", "svg", "webp"])
+                        ],
+                        verbose_name="logo",
+                    ),
+                ),
+                (
+                    "brand_colour",
+                    models.CharField(
+                        default="#154273",
+                        help_text="Donker genoeg voor witte tekst (contrast minstens 4,5:1).",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator("^#[0-9a-fA-F]{6}$", "Gebruik een kleur als #154273.")
+                        ],
+                        verbose_name="huisstijlkleur",
+                    ),
+                ),
+                (
+                    "invitation_valid_days",
+                    models.PositiveSmallIntegerField(
+                        default=surveys.organisations.models.default_invitation_valid_days,
+                        verbose_name="geldigheid uitnodiging (dagen)",
+                    ),
+                ),
+                (
+                    "invitation_cooldown_days",
+                    models.PositiveSmallIntegerField(
+                        default=surveys.organisations.models.default_invitation_cooldown_days,
+                        help_text="Dezelfde persoon wordt hoogstens één keer per zoveel dagen uitgenodigd.",
+                        verbose_name="wachttijd tussen uitnodigingen (dagen)",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'organisatie',
-                'verbose_name_plural': 'organisaties',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('brand_colour__regex', '^#[0-9a-fA-F]{6}$')), name='organisation_colour_hex'), models.CheckConstraint(condition=models.Q(('invitation_valid_days__gte', 1)), name='organisation_valid_days')],
+                "verbose_name": "organisatie",
+                "verbose_name_plural": "organisaties",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("brand_colour__regex", "^#[0-9a-fA-F]{6}$")), name="organisation_colour_hex"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("invitation_valid_days__gte", 1)), name="organisation_valid_days"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20, verbose_name='kanaal')),
-                ('contact_moment', models.DateTimeField(verbose_name='contactmoment')),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('language', models.CharField(default='nl', max_length=5, verbose_name='taal')),
-                ('status', models.CharField(choices=[('created', 'Aangemaakt'), ('sent', 'Verzonden'), ('failed', 'Mislukt'), ('opened', 'Geopend'), ('answered', 'Beantwoord'), ('expired', 'Verlopen')], default='created', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='aangemaakt')),
-                ('expires_at', models.DateTimeField(verbose_name='verloopt')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='verzonden')),
-                ('opened_at', models.DateTimeField(blank=True, null=True, verbose_name='geopend')),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='beantwoord')),
-                ('link_scanner_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='linkscanner gezien')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='surveys.organisation', verbose_name='organisatie')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("contact_moment", models.DateTimeField(verbose_name="contactmoment")),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("language", models.CharField(default="nl", max_length=5, verbose_name="taal")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("created", "Aangemaakt"),
+                            ("sent", "Verzonden"),
+                            ("failed", "Mislukt"),
+                            ("opened", "Geopend"),
+                            ("answered", "Beantwoord"),
+                            ("expired", "Verlopen"),
+                        ],
+                        default="created",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="aangemaakt")),
+                ("expires_at", models.DateTimeField(verbose_name="verloopt")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="verzonden")),
+                ("opened_at", models.DateTimeField(blank=True, null=True, verbose_name="geopend")),
+                ("answered_at", models.DateTimeField(blank=True, null=True, verbose_name="beantwoord")),
+                (
+                    "link_scanner_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="linkscanner gezien"),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="surveys.organisation",
+                        verbose_name="organisatie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'uitnodiging',
-                'verbose_name_plural': 'uitnodigingen',
-                'ordering': ['-created_at'],
+                "verbose_name": "uitnodiging",
+                "verbose_name_plural": "uitnodigingen",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ContactVolume',
+            name="ContactVolume",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20, verbose_name='kanaal')),
-                ('month', models.DateField(help_text='De eerste dag van de maand.', verbose_name='maand')),
-                ('count', models.PositiveIntegerField(verbose_name='aantal contacten')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='bron')),
-                ('imported_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='geïmporteerd')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_volumes', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("month", models.DateField(help_text="De eerste dag van de maand.", verbose_name="maand")),
+                ("count", models.PositiveIntegerField(verbose_name="aantal contacten")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="bron")),
+                ("imported_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="geïmporteerd")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_volumes",
+                        to="surveys.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contactvolume',
-                'verbose_name_plural': 'contactvolumes',
-                'ordering': ['organisation', '-month', 'channel'],
+                "verbose_name": "contactvolume",
+                "verbose_name_plural": "contactvolumes",
+                "ordering": ["organisation", "-month", "channel"],
             },
         ),
         migrations.CreateModel(
-            name='ContactRollup',
+            name="ContactRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media'), ('all', 'Alle kanalen')], max_length=20, verbose_name='kanaal')),
-                ('period', models.CharField(choices=[('month', 'Maand'), ('year', 'Jaar')], max_length=5, verbose_name='periode')),
-                ('period_start', models.DateField(verbose_name='begin periode')),
-                ('contacts_registered', models.PositiveIntegerField(default=0, verbose_name='geregistreerde contacten')),
-                ('contacts_imported', models.PositiveIntegerField(default=0, verbose_name='geïmporteerde contacten')),
-                ('invitations_sent', models.PositiveIntegerField(default=0, verbose_name='verzonden uitnodigingen')),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='berekend')),
-                ('organisation', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='contact_rollups', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                            ("all", "Alle kanalen"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "Maand"), ("year", "Jaar")], max_length=5, verbose_name="periode"
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="begin periode")),
+                (
+                    "contacts_registered",
+                    models.PositiveIntegerField(default=0, verbose_name="geregistreerde contacten"),
+                ),
+                ("contacts_imported", models.PositiveIntegerField(default=0, verbose_name="geïmporteerde contacten")),
+                ("invitations_sent", models.PositiveIntegerField(default=0, verbose_name="verzonden uitnodigingen")),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="berekend")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_rollups",
+                        to="surveys.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rollup van contacten',
-                'verbose_name_plural': 'rollups van contacten',
-                'ordering': ['organisation', 'channel', 'period', 'period_start'],
+                "verbose_name": "rollup van contacten",
+                "verbose_name_plural": "rollups van contacten",
+                "ordering": ["organisation", "channel", "period", "period_start"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20, verbose_name='kanaal')),
-                ('contact_moment', models.DateTimeField(verbose_name='contactmoment')),
-                ('contact_month', models.DateField(editable=False, verbose_name='maand van contact')),
-                ('reference', models.CharField(blank=True, max_length=100, verbose_name='referentie')),
-                ('language', models.CharField(default='nl', max_length=5, verbose_name='taal')),
-                ('outcome', models.CharField(choices=[('invited', 'Uitgenodigd'), ('sampled_out', 'Niet in steekproef'), ('cooldown', 'Recent al uitgenodigd'), ('opted_out', 'Afgemeld'), ('channel_disabled', 'Kanaal niet actief')], max_length=20, verbose_name='uitkomst')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('invitation', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contact', to='surveys.invitation', verbose_name='uitnodiging')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='surveys.organisation', verbose_name='organisatie')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("contact_moment", models.DateTimeField(verbose_name="contactmoment")),
+                ("contact_month", models.DateField(editable=False, verbose_name="maand van contact")),
+                ("reference", models.CharField(blank=True, max_length=100, verbose_name="referentie")),
+                ("language", models.CharField(default="nl", max_length=5, verbose_name="taal")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("invited", "Uitgenodigd"),
+                            ("sampled_out", "Niet in steekproef"),
+                            ("cooldown", "Recent al uitgenodigd"),
+                            ("opted_out", "Afgemeld"),
+                            ("channel_disabled", "Kanaal niet actief"),
+                        ],
+                        max_length=20,
+                        verbose_name="uitkomst",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "invitation",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contact",
+                        to="surveys.invitation",
+                        verbose_name="uitnodiging",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="surveys.organisation",
+                        verbose_name="organisatie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacten',
-                'ordering': ['-contact_moment'],
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacten",
+                "ordering": ["-contact_moment"],
             },
         ),
         migrations.CreateModel(
-            name='ApiKey',
+            name="ApiKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, help_text='Bijvoorbeeld: telefonie, afsprakensysteem.', max_length=100, verbose_name='naam')),
-                ('prefix', models.CharField(editable=False, max_length=8, unique=True, verbose_name='begin van de sleutel')),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='aangemaakt')),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='laatst gebruikt')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='ingetrokken')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Bijvoorbeeld: telefonie, afsprakensysteem.",
+                        max_length=100,
+                        verbose_name="naam",
+                    ),
+                ),
+                (
+                    "prefix",
+                    models.CharField(editable=False, max_length=8, unique=True, verbose_name="begin van de sleutel"),
+                ),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="aangemaakt"),
+                ),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="laatst gebruikt"),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="ingetrokken")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="api_keys", to="surveys.organisation"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API-sleutel',
-                'verbose_name_plural': 'API-sleutels',
-                'ordering': ['organisation', '-created_at'],
+                "verbose_name": "API-sleutel",
+                "verbose_name_plural": "API-sleutels",
+                "ordering": ["organisation", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OrganisationChannel',
+            name="OrganisationChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20, verbose_name='kanaal')),
-                ('enabled', models.BooleanField(default=True, verbose_name='actief')),
-                ('sample_one_in', models.PositiveIntegerField(default=1, help_text='Nodig 1 op de zoveel contacten uit (1 = iedereen).', verbose_name='steekproef: 1 op de')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="actief")),
+                (
+                    "sample_one_in",
+                    models.PositiveIntegerField(
+                        default=1,
+                        help_text="Nodig 1 op de zoveel contacten uit (1 = iedereen).",
+                        verbose_name="steekproef: 1 op de",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="channels", to="surveys.organisation"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'kanaal',
-                'verbose_name_plural': 'kanalen',
-                'ordering': ['organisation', 'channel'],
+                "verbose_name": "kanaal",
+                "verbose_name_plural": "kanalen",
+                "ordering": ["organisation", "channel"],
             },
         ),
         migrations.CreateModel(
-            name='RecipientCooldown',
+            name="RecipientCooldown",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_hash', models.CharField(editable=False, max_length=64)),
-                ('last_invited_on', models.DateField(verbose_name='laatst uitgenodigd op')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='surveys.organisation', verbose_name='organisatie')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("address_hash", models.CharField(editable=False, max_length=64)),
+                ("last_invited_on", models.DateField(verbose_name="laatst uitgenodigd op")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="surveys.organisation",
+                        verbose_name="organisatie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'wachttijd ontvanger',
-                'verbose_name_plural': 'wachttijden ontvangers',
+                "verbose_name": "wachttijd ontvanger",
+                "verbose_name_plural": "wachttijden ontvangers",
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20, verbose_name='kanaal')),
-                ('contact_moment', models.DateTimeField(verbose_name='contactmoment')),
-                ('contact_month', models.DateField(editable=False, verbose_name='maand van contact')),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='ingevuld')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='rapportcijfer')),
-                ('comment', models.TextField(blank=True, verbose_name='toelichting')),
-                ('language', models.CharField(default='nl', max_length=5, verbose_name='taal')),
-                ('source', models.CharField(choices=[('invitation', 'Uitnodigingslink'), ('one_click', 'Eén-kliklink'), ('open', 'Open link / QR-code'), ('api', 'Extern systeem (API)')], max_length=12, verbose_name='bron')),
-                ('is_complete', models.BooleanField(default=True, help_text='Onwaar zolang alleen een één-klikcijfer is gegeven.', verbose_name='volledig')),
-                ('invitation', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='response', to='surveys.invitation')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("contact_moment", models.DateTimeField(verbose_name="contactmoment")),
+                ("contact_month", models.DateField(editable=False, verbose_name="maand van contact")),
+                ("submitted_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="ingevuld")),
+                ("score", models.PositiveSmallIntegerField(verbose_name="rapportcijfer")),
+                ("comment", models.TextField(blank=True, verbose_name="toelichting")),
+                ("language", models.CharField(default="nl", max_length=5, verbose_name="taal")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("invitation", "Uitnodigingslink"),
+                            ("one_click", "Eén-kliklink"),
+                            ("open", "Open link / QR-code"),
+                            ("api", "Extern systeem (API)"),
+                        ],
+                        max_length=12,
+                        verbose_name="bron",
+                    ),
+                ),
+                (
+                    "is_complete",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Onwaar zolang alleen een één-klikcijfer is gegeven.",
+                        verbose_name="volledig",
+                    ),
+                ),
+                (
+                    "invitation",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="response",
+                        to="surveys.invitation",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="responses", to="surveys.organisation"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reactie',
-                'verbose_name_plural': 'reacties',
-                'ordering': ['-submitted_at'],
+                "verbose_name": "reactie",
+                "verbose_name_plural": "reacties",
+                "ordering": ["-submitted_at"],
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.SmallIntegerField(blank=True, null=True)),
-                ('choice', models.CharField(blank=True, max_length=50)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='surveys.question')),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='surveys.response')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("value", models.SmallIntegerField(blank=True, null=True)),
+                ("choice", models.CharField(blank=True, max_length=50)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="answers", to="surveys.question"
+                    ),
+                ),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="answers", to="surveys.response"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'antwoord',
-                'verbose_name_plural': 'antwoorden',
+                "verbose_name": "antwoord",
+                "verbose_name_plural": "antwoorden",
             },
         ),
         migrations.CreateModel(
-            name='RollupChange',
+            name="RollupChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20)),
-                ('month', models.DateField()),
-                ('question_key', models.CharField(blank=True, max_length=50)),
-                ('n', models.IntegerField(default=0)),
-                ('n_invited', models.IntegerField(default=0)),
-                ('total', models.IntegerField(default=0)),
-                ('total_sq', models.IntegerField(default=0)),
-                ('count_0', models.IntegerField(default=0)),
-                ('count_1', models.IntegerField(default=0)),
-                ('count_2', models.IntegerField(default=0)),
-                ('count_3', models.IntegerField(default=0)),
-                ('count_4', models.IntegerField(default=0)),
-                ('count_5', models.IntegerField(default=0)),
-                ('count_6', models.IntegerField(default=0)),
-                ('count_7', models.IntegerField(default=0)),
-                ('count_8', models.IntegerField(default=0)),
-                ('count_9', models.IntegerField(default=0)),
-                ('count_10', models.IntegerField(default=0)),
-                ('contacts_registered', models.IntegerField(default=0)),
-                ('contacts_imported', models.IntegerField(default=0)),
-                ('invitations_sent', models.IntegerField(default=0)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("question_key", models.CharField(blank=True, max_length=50)),
+                ("n", models.IntegerField(default=0)),
+                ("n_invited", models.IntegerField(default=0)),
+                ("total", models.IntegerField(default=0)),
+                ("total_sq", models.IntegerField(default=0)),
+                ("count_0", models.IntegerField(default=0)),
+                ("count_1", models.IntegerField(default=0)),
+                ("count_2", models.IntegerField(default=0)),
+                ("count_3", models.IntegerField(default=0)),
+                ("count_4", models.IntegerField(default=0)),
+                ("count_5", models.IntegerField(default=0)),
+                ("count_6", models.IntegerField(default=0)),
+                ("count_7", models.IntegerField(default=0)),
+                ("count_8", models.IntegerField(default=0)),
+                ("count_9", models.IntegerField(default=0)),
+                ("count_10", models.IntegerField(default=0)),
+                ("contacts_registered", models.IntegerField(default=0)),
+                ("contacts_imported", models.IntegerField(default=0)),
+                ("invitations_sent", models.IntegerField(default=0)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="surveys.organisation"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'wijziging voor de rollups',
-                'verbose_name_plural': 'wijzigingen voor de rollups',
+                "verbose_name": "wijziging voor de rollups",
+                "verbose_name_plural": "wijzigingen voor de rollups",
             },
         ),
         migrations.CreateModel(
-            name='ScoreRollup',
+            name="ScoreRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media'), ('all', 'Alle kanalen')], max_length=20, verbose_name='kanaal')),
-                ('question_key', models.SlugField(db_index=False, default='rapportcijfer', verbose_name='vraag')),
-                ('period', models.CharField(choices=[('month', 'Maand'), ('year', 'Jaar')], max_length=5, verbose_name='periode')),
-                ('period_start', models.DateField(verbose_name='begin periode')),
-                ('n', models.PositiveIntegerField(verbose_name='aantal antwoorden')),
-                ('n_invited', models.PositiveIntegerField(default=0, verbose_name='antwoorden op uitnodigingen')),
-                ('total', models.BigIntegerField(verbose_name='som')),
-                ('total_sq', models.BigIntegerField(verbose_name='som van kwadraten')),
-                ('count_0', models.PositiveIntegerField(default=0)),
-                ('count_1', models.PositiveIntegerField(default=0)),
-                ('count_2', models.PositiveIntegerField(default=0)),
-                ('count_3', models.PositiveIntegerField(default=0)),
-                ('count_4', models.PositiveIntegerField(default=0)),
-                ('count_5', models.PositiveIntegerField(default=0)),
-                ('count_6', models.PositiveIntegerField(default=0)),
-                ('count_7', models.PositiveIntegerField(default=0)),
-                ('count_8', models.PositiveIntegerField(default=0)),
-                ('count_9', models.PositiveIntegerField(default=0)),
-                ('count_10', models.PositiveIntegerField(default=0)),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='berekend')),
-                ('organisation', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='score_rollups', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                            ("all", "Alle kanalen"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("question_key", models.SlugField(db_index=False, default="rapportcijfer", verbose_name="vraag")),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "Maand"), ("year", "Jaar")], max_length=5, verbose_name="periode"
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="begin periode")),
+                ("n", models.PositiveIntegerField(verbose_name="aantal antwoorden")),
+                ("n_invited", models.PositiveIntegerField(default=0, verbose_name="antwoorden op uitnodigingen")),
+                ("total", models.BigIntegerField(verbose_name="som")),
+                ("total_sq", models.BigIntegerField(verbose_name="som van kwadraten")),
+                ("count_0", models.PositiveIntegerField(default=0)),
+                ("count_1", models.PositiveIntegerField(default=0)),
+                ("count_2", models.PositiveIntegerField(default=0)),
+                ("count_3", models.PositiveIntegerField(default=0)),
+                ("count_4", models.PositiveIntegerField(default=0)),
+                ("count_5", models.PositiveIntegerField(default=0)),
+                ("count_6", models.PositiveIntegerField(default=0)),
+                ("count_7", models.PositiveIntegerField(default=0)),
+                ("count_8", models.PositiveIntegerField(default=0)),
+                ("count_9", models.PositiveIntegerField(default=0)),
+                ("count_10", models.PositiveIntegerField(default=0)),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="berekend")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="score_rollups",
+                        to="surveys.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rollup van cijfers',
-                'verbose_name_plural': 'rollups van cijfers',
-                'ordering': ['organisation', 'question_key', 'channel', 'period', 'period_start'],
+                "verbose_name": "rollup van cijfers",
+                "verbose_name_plural": "rollups van cijfers",
+                "ordering": ["organisation", "question_key", "channel", "period", "period_start"],
             },
         ),
         migrations.CreateModel(
-            name='StaffMembership',
+            name="StaffMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('kcc', 'KCC-medewerker'), ('beheerder', 'KTO-beheerder')], default='kcc', max_length=20, verbose_name='rol')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to='surveys.organisation')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='kto_membership', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("kcc", "KCC-medewerker"), ("beheerder", "KTO-beheerder")],
+                        default="kcc",
+                        max_length=20,
+                        verbose_name="rol",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="staff", to="surveys.organisation"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="kto_membership",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'medewerker',
-                'verbose_name_plural': 'medewerkers',
+                "verbose_name": "medewerker",
+                "verbose_name_plural": "medewerkers",
             },
         ),
         migrations.CreateModel(
-            name='Survey',
+            name="Survey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], max_length=20, verbose_name='kanaal')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='surveys', to='surveys.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="surveys", to="surveys.organisation"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'vragenlijst',
-                'verbose_name_plural': 'vragenlijsten',
-                'ordering': ['organisation', 'channel'],
+                "verbose_name": "vragenlijst",
+                "verbose_name_plural": "vragenlijsten",
+                "ordering": ["organisation", "channel"],
             },
         ),
         migrations.CreateModel(
-            name='SurveyVersion',
+            name="SurveyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='versie')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('intro_nl', models.TextField(blank=True, verbose_name='inleiding (NL)')),
-                ('intro_en', models.TextField(blank=True, verbose_name='inleiding (EN)')),
-                ('score_label_nl', models.CharField(max_length=300, verbose_name='vraag rapportcijfer (NL)')),
-                ('score_label_en', models.CharField(blank=True, max_length=300, verbose_name='vraag rapportcijfer (EN)')),
-                ('comment_label_nl', models.CharField(blank=True, help_text='Leeg = geen toelichting.', max_length=300, verbose_name='vraag toelichting (NL)')),
-                ('comment_label_en', models.CharField(blank=True, max_length=300, verbose_name='vraag toelichting (EN)')),
-                ('survey', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='surveys.survey')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(verbose_name="versie")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("intro_nl", models.TextField(blank=True, verbose_name="inleiding (NL)")),
+                ("intro_en", models.TextField(blank=True, verbose_name="inleiding (EN)")),
+                ("score_label_nl", models.CharField(max_length=300, verbose_name="vraag rapportcijfer (NL)")),
+                (
+                    "score_label_en",
+                    models.CharField(blank=True, max_length=300, verbose_name="vraag rapportcijfer (EN)"),
+                ),
+                (
+                    "comment_label_nl",
+                    models.CharField(
+                        blank=True,
+                        help_text="Leeg = geen toelichting.",
+                        max_length=300,
+                        verbose_name="vraag toelichting (NL)",
+                    ),
+                ),
+                (
+                    "comment_label_en",
+                    models.CharField(blank=True, max_length=300, verbose_name="vraag toelichting (EN)"),
+                ),
+                (
+                    "survey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="surveys.survey"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'versie van vragenlijst',
-                'verbose_name_plural': 'versies van vragenlijsten',
-                'ordering': ['survey', '-number'],
+                "verbose_name": "versie van vragenlijst",
+                "verbose_name_plural": "versies van vragenlijsten",
+                "ordering": ["survey", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='response',
-            name='survey_version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='surveys.surveyversion', verbose_name='versie'),
+            model_name="response",
+            name="survey_version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="responses",
+                to="surveys.surveyversion",
+                verbose_name="versie",
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='surveys.surveyversion'),
+            model_name="question",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="questions", to="surveys.surveyversion"
+            ),
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp')], max_length=10, verbose_name='methode')),
-                ('recipient', models.CharField(blank=True, max_length=254, verbose_name='ontvanger')),
-                ('token', models.CharField(blank=True, editable=False, max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'Wacht'), ('sending', 'Bezig'), ('retry', 'Nieuwe poging volgt'), ('sent', 'Verzonden'), ('failed', 'Mislukt')], default='pending', max_length=10, verbose_name='status')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='pogingen')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='in behandeling sinds')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='verzonden')),
-                ('provider_reference', models.CharField(blank=True, max_length=100, verbose_name='referentie verzender')),
-                ('error', models.TextField(blank=True, verbose_name='fout')),
-                ('invitation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='delivery', to='surveys.invitation', verbose_name='uitnodiging')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("email", "E-mail"), ("sms", "SMS"), ("whatsapp", "WhatsApp")],
+                        max_length=10,
+                        verbose_name="methode",
+                    ),
+                ),
+                ("recipient", models.CharField(blank=True, max_length=254, verbose_name="ontvanger")),
+                ("token", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Wacht"),
+                            ("sending", "Bezig"),
+                            ("retry", "Nieuwe poging volgt"),
+                            ("sent", "Verzonden"),
+                            ("failed", "Mislukt"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="pogingen")),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="in behandeling sinds")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="verzonden")),
+                (
+                    "provider_reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="referentie verzender"),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="fout")),
+                (
+                    "invitation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delivery",
+                        to="surveys.invitation",
+                        verbose_name="uitnodiging",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verzending',
-                'verbose_name_plural': 'verzendingen',
-                'indexes': [models.Index(condition=models.Q(models.Q(('recipient', ''), _negated=True), models.Q(('token', ''), _negated=True), _connector='OR'), fields=['invitation'], name='delivery_holding_address'), models.Index(condition=models.Q(('status', 'sending')), fields=['claimed_at'], name='delivery_sending')],
+                "verbose_name": "verzending",
+                "verbose_name_plural": "verzendingen",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(
+                            models.Q(("recipient", ""), _negated=True),
+                            models.Q(("token", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        fields=["invitation"],
+                        name="delivery_holding_address",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "sending")), fields=["claimed_at"], name="delivery_sending"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OptOut',
+            name="OptOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_hash', models.CharField(editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='afgemeld op')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opt_outs', to='surveys.organisation', verbose_name='organisatie')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("address_hash", models.CharField(editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="afgemeld op")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opt_outs",
+                        to="surveys.organisation",
+                        verbose_name="organisatie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'afmelding',
-                'verbose_name_plural': 'afmeldingen',
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'address_hash'), name='opt_out_unique')],
+                "verbose_name": "afmelding",
+                "verbose_name_plural": "afmeldingen",
+                "constraints": [
+                    models.UniqueConstraint(fields=("organisation", "address_hash"), name="opt_out_unique")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(fields=['organisation', 'channel', 'created_at'], name='surveys_inv_organis_f38991_idx'),
+            model_name="invitation",
+            index=models.Index(fields=["organisation", "channel", "created_at"], name="surveys_inv_organis_f38991_idx"),
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(condition=models.Q(('status__in', ['created', 'sent', 'opened'])), fields=['expires_at'], name='invitation_open_expiry'),
+            model_name="invitation",
+            index=models.Index(
+                condition=models.Q(("status__in", ["created", "sent", "opened"])),
+                fields=["expires_at"],
+                name="invitation_open_expiry",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at'))), name='invitation_expiry'),
+            model_name="invitation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("created_at"))), name="invitation_expiry"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contactvolume',
-            constraint=models.UniqueConstraint(fields=('organisation', 'channel', 'month'), name='contact_volume_unique'),
+            model_name="contactvolume",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "channel", "month"), name="contact_volume_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contactvolume',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='contact_volume_first_of_month'),
+            model_name="contactvolume",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="contact_volume_first_of_month"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contactrollup',
-            constraint=models.UniqueConstraint(fields=('organisation', 'channel', 'period', 'period_start'), name='contact_rollup_unique'),
+            model_name="contactrollup",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "channel", "period", "period_start"), name="contact_rollup_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contactrollup',
-            constraint=models.CheckConstraint(condition=models.Q(('period__in', ['month', 'year'])), name='contact_rollup_period_valid'),
+            model_name="contactrollup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period__in", ["month", "year"])), name="contact_rollup_period_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['organisation', 'contact_month', 'channel'], name='surveys_con_organis_8c3603_idx'),
+            model_name="contact",
+            index=models.Index(
+                fields=["organisation", "contact_month", "channel"], name="surveys_con_organis_8c3603_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.UniqueConstraint(condition=models.Q(('reference', ''), _negated=True), fields=('organisation', 'reference'), name='contact_reference_unique'),
+            model_name="contact",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("reference", ""), _negated=True),
+                fields=("organisation", "reference"),
+                name="contact_reference_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='apikey',
-            constraint=models.CheckConstraint(condition=models.Q(('key_hash', ''), _negated=True), name='api_key_hash_not_empty'),
+            model_name="apikey",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("key_hash", ""), _negated=True), name="api_key_hash_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationchannel',
-            constraint=models.UniqueConstraint(fields=('organisation', 'channel'), name='organisation_channel_unique'),
+            model_name="organisationchannel",
+            constraint=models.UniqueConstraint(fields=("organisation", "channel"), name="organisation_channel_unique"),
         ),
         migrations.AddConstraint(
-            model_name='organisationchannel',
-            constraint=models.CheckConstraint(condition=models.Q(('sample_one_in__gte', 1)), name='organisation_channel_sample'),
+            model_name="organisationchannel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sample_one_in__gte", 1)), name="organisation_channel_sample"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recipientcooldown',
-            constraint=models.UniqueConstraint(fields=('organisation', 'address_hash'), name='recipient_cooldown_unique'),
+            model_name="recipientcooldown",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "address_hash"), name="recipient_cooldown_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.UniqueConstraint(fields=('response', 'question'), name='answer_once_per_question'),
+            model_name="answer",
+            constraint=models.UniqueConstraint(fields=("response", "question"), name="answer_once_per_question"),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.CheckConstraint(condition=models.Q(('value__isnull', True), models.Q(('value__gte', 0), ('value__lte', 10)), _connector='OR'), name='answer_value_range'),
+            model_name="answer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("value__isnull", True), models.Q(("value__gte", 0), ("value__lte", 10)), _connector="OR"
+                ),
+                name="answer_value_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorerollup',
-            constraint=models.UniqueConstraint(fields=('organisation', 'channel', 'question_key', 'period', 'period_start'), name='score_rollup_unique'),
+            model_name="scorerollup",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "channel", "question_key", "period", "period_start"), name="score_rollup_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorerollup',
-            constraint=models.CheckConstraint(condition=models.Q(('period__in', ['month', 'year'])), name='score_rollup_period_valid'),
+            model_name="scorerollup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period__in", ["month", "year"])), name="score_rollup_period_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='survey',
-            constraint=models.UniqueConstraint(fields=('organisation', 'channel'), name='survey_organisation_channel'),
+            model_name="survey",
+            constraint=models.UniqueConstraint(fields=("organisation", "channel"), name="survey_organisation_channel"),
         ),
         migrations.AddConstraint(
-            model_name='surveyversion',
-            constraint=models.UniqueConstraint(fields=('survey', 'number'), name='survey_version_number'),
+            model_name="surveyversion",
+            constraint=models.UniqueConstraint(fields=("survey", "number"), name="survey_version_number"),
         ),
         migrations.AddConstraint(
-            model_name='surveyversion',
-            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='survey_version_number_positive'),
+            model_name="surveyversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("number__gte", 1)), name="survey_version_number_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['organisation', 'contact_month', 'channel', 'score', 'invitation'], name='response_rollup_idx'),
+            model_name="response",
+            index=models.Index(
+                fields=["organisation", "contact_month", "channel", "score", "invitation"], name="response_rollup_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['organisation', '-submitted_at'], name='surveys_res_organis_1fa98d_idx'),
+            model_name="response",
+            index=models.Index(fields=["organisation", "-submitted_at"], name="surveys_res_organis_1fa98d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='response',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 10)), name='response_score_1_10'),
+            model_name="response",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 1), ("score__lte", 10)), name="response_score_1_10"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='response',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['invitation', 'one_click', 'open', 'api'])), name='response_source_valid'),
+            model_name="response",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["invitation", "one_click", "open", "api"])),
+                name="response_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.UniqueConstraint(fields=('version', 'key'), name='question_key_per_version'),
+            model_name="question",
+            constraint=models.UniqueConstraint(fields=("version", "key"), name="question_key_per_version"),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['scale10', 'scale5', 'yesno', 'choice'])), name='question_kind_valid'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["scale10", "scale5", "yesno", "choice"])), name="question_kind_valid"
+            ),
         ),
     ]

@@ -5,19 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('surveys', '0004_rollup_keys_by_period'),
+        ("surveys", "0004_rollup_keys_by_period"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rollupchange',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='surveys.organisation'),
+            model_name="rollupchange",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="surveys.organisation"
+            ),
         ),
         migrations.AddIndex(
-            model_name='rollupchange',
-            index=models.Index(fields=['organisation', 'channel', 'month', 'question_key'], name='rollup_change_key'),
+            model_name="rollupchange",
+            index=models.Index(fields=["organisation", "channel", "month", "question_key"], name="rollup_change_key"),
         ),
     ]

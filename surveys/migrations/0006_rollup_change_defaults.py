@@ -4,105 +4,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('surveys', '0005_rollup_change_key'),
+        ("surveys", "0005_rollup_change_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rollupchange',
-            name='contacts_imported',
+            model_name="rollupchange",
+            name="contacts_imported",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='contacts_registered',
+            model_name="rollupchange",
+            name="contacts_registered",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_0',
+            model_name="rollupchange",
+            name="count_0",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_1',
+            model_name="rollupchange",
+            name="count_1",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_10',
+            model_name="rollupchange",
+            name="count_10",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_2',
+            model_name="rollupchange",
+            name="count_2",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_3',
+            model_name="rollupchange",
+            name="count_3",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_4',
+            model_name="rollupchange",
+            name="count_4",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_5',
+            model_name="rollupchange",
+            name="count_5",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_6',
+            model_name="rollupchange",
+            name="count_6",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_7',
+            model_name="rollupchange",
+            name="count_7",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_8',
+            model_name="rollupchange",
+            name="count_8",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='count_9',
+            model_name="rollupchange",
+            name="count_9",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='invitations_sent',
+            model_name="rollupchange",
+            name="invitations_sent",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='n',
+            model_name="rollupchange",
+            name="n",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='n_invited',
+            model_name="rollupchange",
+            name="n_invited",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='question_key',
-            field=models.CharField(blank=True, db_default='', default='', max_length=50),
+            model_name="rollupchange",
+            name="question_key",
+            field=models.CharField(blank=True, db_default="", default="", max_length=50),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='total',
+            model_name="rollupchange",
+            name="total",
             field=models.IntegerField(db_default=0, default=0),
         ),
         migrations.AlterField(
-            model_name='rollupchange',
-            name='total_sq',
+            model_name="rollupchange",
+            name="total_sq",
             field=models.IntegerField(db_default=0, default=0),
         ),
     ]

@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('surveys', '0006_rollup_change_defaults'),
+        ("surveys", "0006_rollup_change_defaults"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='question',
-            options={'ordering': ['version_id', 'order', 'id'], 'verbose_name': 'vraag', 'verbose_name_plural': 'vragen'},
+            name="question",
+            options={
+                "ordering": ["version_id", "order", "id"],
+                "verbose_name": "vraag",
+                "verbose_name_plural": "vragen",
+            },
         ),
     ]

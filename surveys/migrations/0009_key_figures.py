@@ -5,67 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('surveys', '0008_retention'),
+        ("surveys", "0008_retention"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KeyFigure',
+            name="KeyFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='naam (EN)')),
-                ('kind', models.CharField(choices=[('count', 'Aantal'), ('percentage', 'Percentage')], default='count', max_length=10, verbose_name='soort')),
-                ('period', models.CharField(choices=[('month', 'Maand'), ('year', 'Jaar')], default='year', max_length=5, verbose_name='per')),
-                ('channel', models.CharField(blank=True, choices=[('balie', 'Balie'), ('telefoon', 'Telefoon'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('chat', 'Chat'), ('website', 'Website'), ('social', 'Sociale media')], help_text='Leeg: een cijfer van de hele organisatie.', max_length=20, verbose_name='kanaal')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='volgorde')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='key_figures', to='surveys.organisation', verbose_name='organisatie')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                ("name_en", models.CharField(blank=True, max_length=200, verbose_name="naam (EN)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("count", "Aantal"), ("percentage", "Percentage")],
+                        default="count",
+                        max_length=10,
+                        verbose_name="soort",
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "Maand"), ("year", "Jaar")], default="year", max_length=5, verbose_name="per"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("balie", "Balie"),
+                            ("telefoon", "Telefoon"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("chat", "Chat"),
+                            ("website", "Website"),
+                            ("social", "Sociale media"),
+                        ],
+                        help_text="Leeg: een cijfer van de hele organisatie.",
+                        max_length=20,
+                        verbose_name="kanaal",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="volgorde")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="key_figures",
+                        to="surveys.organisation",
+                        verbose_name="organisatie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'kerncijfer',
-                'verbose_name_plural': 'kerncijfers',
-                'ordering': ['organisation', 'order', 'name'],
+                "verbose_name": "kerncijfer",
+                "verbose_name_plural": "kerncijfers",
+                "ordering": ["organisation", "order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='KeyFigureValue',
+            name="KeyFigureValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(help_text='De eerste dag van de maand of het jaar.', verbose_name='periode')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='waarde')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='bron')),
-                ('key_figure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='surveys.keyfigure')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "period_start",
+                    models.DateField(help_text="De eerste dag van de maand of het jaar.", verbose_name="periode"),
+                ),
+                ("value", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="waarde")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="bron")),
+                (
+                    "key_figure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="values", to="surveys.keyfigure"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'waarde',
-                'verbose_name_plural': 'waarden',
-                'ordering': ['key_figure', 'period_start'],
+                "verbose_name": "waarde",
+                "verbose_name_plural": "waarden",
+                "ordering": ["key_figure", "period_start"],
             },
         ),
         migrations.AddConstraint(
-            model_name='keyfigure',
-            constraint=models.UniqueConstraint(fields=('organisation', 'name'), name='key_figure_unique_name'),
+            model_name="keyfigure",
+            constraint=models.UniqueConstraint(fields=("organisation", "name"), name="key_figure_unique_name"),
         ),
         migrations.AddConstraint(
-            model_name='keyfigure',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['count', 'percentage'])), name='key_figure_kind'),
+            model_name="keyfigure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["count", "percentage"])), name="key_figure_kind"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='keyfigure',
-            constraint=models.CheckConstraint(condition=models.Q(('period__in', ['month', 'year'])), name='key_figure_period'),
+            model_name="keyfigure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period__in", ["month", "year"])), name="key_figure_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='keyfigurevalue',
-            constraint=models.UniqueConstraint(fields=('key_figure', 'period_start'), name='key_figure_value_unique'),
+            model_name="keyfigurevalue",
+            constraint=models.UniqueConstraint(fields=("key_figure", "period_start"), name="key_figure_value_unique"),
         ),
         migrations.AddConstraint(
-            model_name='keyfigurevalue',
-            constraint=models.CheckConstraint(condition=models.Q(('period_start__day', 1)), name='key_figure_value_first_day'),
+            model_name="keyfigurevalue",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period_start__day", 1)), name="key_figure_value_first_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='keyfigurevalue',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='key_figure_value_not_negative'),
+            model_name="keyfigurevalue",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0)), name="key_figure_value_not_negative"
+            ),
         ),
     ]

@@ -1,13 +1,9 @@
 """Responses in the admin: read-only, for the staff of the response's organisation. Superusers
 may delete one (a resident's request); the figures follow through the responses' service."""
 
-from datetime import date, timedelta
-
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,33 +12,8 @@ from surveys.organisations.scoping import OrganisationScopedAdminMixin, ReadOnly
 from surveys.questionnaires.models import QuestionKind
 
 from . import services
+from .filters import CappedPaginator, HasCommentFilter, PeriodFilter, ScoreBandFilter
 from .models import Answer, Response
-
-
-class ContactMonthFilter(admin.SimpleListFilter):
-    """The last 24 months, computed rather than queried: a DISTINCT over millions of responses
-    would make every page of the list slow."""
-
-    title = _("maand van contact")
-    parameter_name = "contact_month"
-    months = 24
-
-    def lookups(self, request, model_admin):
-        month = timezone.localdate().replace(day=1)
-        options = []
-        for _i in range(self.months):
-            options.append((month.isoformat(), date_format(month, "F Y")))
-            month = (month - timedelta(days=1)).replace(day=1)
-        return options
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        try:
-            month = date.fromisoformat(self.value()).replace(day=1)
-        except ValueError as exc:
-            raise IncorrectLookupParameters(exc) from exc
-        return queryset.filter(contact_month=month)
 
 
 class LanguageFilter(admin.SimpleListFilter):
@@ -96,12 +67,20 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         "short_comment",
         "is_complete",
     )
-    list_filter = ("channel", "source", LanguageFilter, ContactMonthFilter)
+    list_filter = (
+        "channel",
+        PeriodFilter,
+        ScoreBandFilter,
+        HasCommentFilter,
+        "survey_version",
+        "source",
+        LanguageFilter,
+    )
     list_select_related = ("organisation",)
-    date_hierarchy = "submitted_at"
-    search_fields = ("comment",)
-    search_help_text = _("Zoek in de toelichtingen.")
+    search_fields = ("comment",)  # searched in Dutch full text, see get_search_results
+    search_help_text = _("Zoek in de toelichtingen (ook vervoegingen: 'wachten' vindt 'wachtte').")
     show_full_result_count = False
+    paginator = CappedPaginator
     list_per_page = 50
     fields = (
         "organisation",
@@ -126,6 +105,14 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def get_search_results(self, request, queryset, search_term):
+        """PostgreSQL's Dutch full-text search (stemming, stop words) over the comments, through the
+        GIN index response_comment_fts; the words as typed, with "quotes" and -not as on the web."""
+        if not search_term.strip():
+            return queryset, False
+        query = SearchQuery(search_term, config="dutch", search_type="websearch")
+        return queryset.annotate(search=SearchVector("comment", config="dutch")).filter(search=query), False
 
     @admin.display(description=_("toelichting"))
     def short_comment(self, obj):

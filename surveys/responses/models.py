@@ -1,3 +1,5 @@
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -52,6 +54,8 @@ class Response(models.Model):
                 name="response_rollup_idx",
             ),
             models.Index(fields=["organisation", "-submitted_at"]),
+            # The comments' Dutch full-text search in the admin (ResponseAdmin.get_search_results).
+            GinIndex(SearchVector("comment", config="dutch"), name="response_comment_fts"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=10), name="response_score_1_10"),

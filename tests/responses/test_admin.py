@@ -94,18 +94,108 @@ def test_responses_can_be_filtered_and_searched(client, org_a, kcc_a):
     assert "Mail bleef liggen" in english and "Snel geholpen" not in english
     found = client.get("/admin/surveys/response/?q=liggen").content.decode()
     assert "Mail bleef liggen" in found and "Snel geholpen" not in found
-    month = Response.objects.first().contact_month.isoformat()
-    this_month = client.get(f"/admin/surveys/response/?contact_month={month}").content.decode()
+    month = Response.objects.first().contact_month
+    this_month = client.get(f"/admin/surveys/response/?period={month:%Y-%m}").content.decode()
     assert "Mail bleef liggen" in this_month
-    assert "Mail bleef liggen" not in client.get("/admin/surveys/response/?contact_month=2001-01-01").content.decode()
+    this_year = client.get(f"/admin/surveys/response/?period={month:%Y}").content.decode()
+    assert "Mail bleef liggen" in this_year
+    assert "Mail bleef liggen" not in client.get("/admin/surveys/response/?period=2001-01").content.decode()
 
 
 def test_a_malformed_month_filter_is_not_a_server_error(client, org_a, kcc_a):
-    page = logged_in(client, kcc_a).get("/admin/surveys/response/?contact_month=gisteren")
+    page = logged_in(client, kcc_a).get("/admin/surveys/response/?period=gisteren")
     assert page.status_code == 302
     assert page.url.endswith("?e=1")
 
 
-def test_months_filter_lists_recent_months(client, org_a, kcc_a):
-    text = logged_in(client, kcc_a).get("/admin/surveys/response/").content.decode()
-    assert f"?contact_month={date.today().replace(day=1).isoformat()}" in text
+def test_the_period_filter_lists_every_year_with_figures_and_its_months(client, org_a, kcc_a, org_b):
+    for organisation, year in ((org_a, 2016), (org_a, 2018), (org_b, 2011)):
+        ScoreRollup.objects.create(
+            organisation=organisation,
+            channel="all",
+            question_key="rapportcijfer",
+            period="year",
+            period_start=date(year, 1, 1),
+            n=1,
+            n_invited=0,
+            total=8,
+            total_sq=64,
+        )
+    client = logged_in(client, kcc_a)
+    text = client.get("/admin/surveys/response/").content.decode()
+    assert "?period=2016" in text and "?period=2018" in text
+    assert "?period=2011" not in text  # another organisation's year
+    assert "?period=2018-03" not in text
+    assert "?period=2018-03" in client.get("/admin/surveys/response/?period=2018").content.decode()
+
+
+def test_the_search_is_dutch_full_text(client, org_a, kcc_a):
+    ResponseFactory(organisation=org_a, comment="Ik wachtte drie kwartier op de telefoon")
+    ResponseFactory(organisation=org_a, comment="De medewerkers waren vriendelijk")
+    ResponseFactory(organisation=org_a, comment="Snel en vriendelijk, maar het wachten duurde lang")
+    client = logged_in(client, kcc_a)
+    found = client.get("/admin/surveys/response/", {"q": "wachten"}).content.decode()
+    assert "wachtte drie kwartier" in found and "het wachten duurde" in found  # "wachtte" stems to "wacht"
+    assert "De medewerkers waren" not in found
+    found = client.get("/admin/surveys/response/", {"q": "medewerker"}).content.decode()
+    assert "De medewerkers waren" in found
+    found = client.get("/admin/surveys/response/", {"q": "vriendelijk -wachten"}).content.decode()
+    assert "De medewerkers waren" in found and "het wachten duurde" not in found
+    page = client.get("/admin/surveys/response/", {"q": '"&|!(:*'})  # no tsquery syntax error
+    assert page.status_code == 200
+
+
+def test_the_search_uses_the_dutch_full_text_index(org_a, db):
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+
+    ResponseFactory(organisation=org_a, comment="Ik wachtte lang")
+    query = (
+        Response.objects.annotate(search=SearchVector("comment", config="dutch"))
+        .filter(search=SearchQuery("wachten", config="dutch", search_type="websearch"))
+        .values("pk")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "response_comment_fts" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("score_band=low", "score drie", "score negen"),
+        ("score_band=high", "score negen", "score drie"),
+        ("has_comment=no", "(geen)", "score drie"),
+    ],
+)
+def test_score_band_and_comment_filters(client, org_a, kcc_a, query, shown, hidden):
+    ResponseFactory(organisation=org_a, score=3, comment="score drie")
+    ResponseFactory(organisation=org_a, score=9, comment="score negen")
+    ResponseFactory(organisation=org_a, score=7, comment="")
+    text = logged_in(client, kcc_a).get(f"/admin/surveys/response/?{query}").content.decode()
+    if shown != "(geen)":
+        assert shown in text
+    else:
+        assert "1 reactie" in text
+    assert hidden not in text
+
+
+@pytest.mark.parametrize("query", ["score_band=heel-laag", "has_comment=misschien", "period=2018-13"])
+def test_a_wrong_filter_value_is_not_a_server_error(client, org_a, kcc_a, query):
+    page = logged_in(client, kcc_a).get(f"/admin/surveys/response/?{query}")
+    assert page.status_code == 302 and page.url.endswith("?e=1")
+
+
+def test_the_count_of_a_long_list_is_capped(client, org_a, kcc_a, monkeypatch):
+    from surveys.responses.filters import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 5)
+    for i in range(8):
+        ResponseFactory(organisation=org_a, comment=f"reactie {i}")
+    client = logged_in(client, kcc_a)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/admin/surveys/response/")
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 5" in sql for sql in counts), counts
