@@ -11,7 +11,7 @@ from surveys.invitations.models import (  # noqa: F401
 )
 from surveys.organisations.models import Organisation, OrganisationChannel, StaffMembership  # noqa: F401
 from surveys.questionnaires.models import Question, Survey, SurveyVersion  # noqa: F401
-from surveys.responses.models import Answer, Response  # noqa: F401
+from surveys.responses.models import Answer, ExportLog, Response  # noqa: F401
 from surveys.retention.models import RetentionRun  # noqa: F401
 from surveys.rollups.models import (  # noqa: F401
     ContactRollup,

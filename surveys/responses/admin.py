@@ -3,17 +3,23 @@ may delete one (a resident's request); the figures follow through the responses'
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from surveys.organisations.roles import membership_of
 from surveys.organisations.scoping import OrganisationScopedAdminMixin, ReadOnlyAdminMixin
 from surveys.questionnaires.models import QuestionKind
 
-from . import services
+from . import exports, services
 from .filters import CappedPaginator, HasCommentFilter, PeriodFilter, ScoreBandFilter
-from .models import Answer, Response
+from .models import Answer, ExportLog, Response
 
 
 class LanguageFilter(admin.SimpleListFilter):
@@ -82,6 +88,7 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedPaginator
     list_per_page = 50
+    change_list_template = "admin/surveys/response/change_list.html"
     fields = (
         "organisation",
         "channel",
@@ -106,6 +113,34 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def get_urls(self):
+        return [
+            path(
+                "export/<str:file_format>/",
+                self.admin_site.admin_view(self.export_view),
+                name="surveys_response_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, file_format: str):
+        """The responses as the list shows them (filters, search, own organisation only), as a
+        streamed CSV or an XLSX file; logged."""
+        if file_format not in ("csv", "xlsx") or not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:surveys_response_changelist") + "?e=1")
+        membership = membership_of(request.user)
+        log = exports.start(request, queryset, file_format, membership.organisation_id if membership else None)
+        name = f"reacties-{timezone.localdate():%Y-%m-%d}.{file_format}"
+        if file_format == "csv":
+            answer = StreamingHttpResponse(exports.csv_lines(queryset, log), content_type="text/csv; charset=utf-8")
+            answer["Content-Disposition"] = f'attachment; filename="{name}"'
+            return answer
+        return FileResponse(exports.xlsx_file(queryset, log), as_attachment=True, filename=name)
+
     def get_search_results(self, request, queryset, search_term):
         """PostgreSQL's Dutch full-text search (stemming, stop words) over the comments, through the
         GIN index response_comment_fts; the words as typed, with "quotes" and -not as on the web."""
@@ -123,3 +158,12 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         services.delete_responses(list(queryset.values_list("pk", flat=True)))
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(OrganisationScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every export of responses: who, when, with which filter, how many rows."""
+
+    list_display = ("created_at", "username", "organisation", "file_format", "rows", "filters")
+    list_filter = ("file_format",)
+    search_fields = ("username",)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
@@ -87,3 +88,28 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question.key}: {self.value if self.value is not None else self.choice}"
+
+
+class ExportLog(models.Model):
+    """One export of responses: who, when, with which filter, in which format, how many rows.
+    Kept so that the organisation can account for every copy of residents' comments."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("organisatie")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("door")
+    )
+    username = models.CharField(_("gebruikersnaam"), max_length=150)
+    created_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+    file_format = models.CharField(_("formaat"), max_length=4)
+    filters = models.TextField(_("filter"), blank=True)
+    rows = models.PositiveIntegerField(_("rijen"), null=True, blank=True, help_text=_("Leeg: niet afgerond."))
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M} · {self.file_format}"
