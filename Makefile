@@ -25,13 +25,19 @@ lock: | $(BIN)/python
 	$(BIN)/pip install -q uv
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock
 
-# gettext's msgfmt compiles the translations; installed from Debian's packages when missing.
+# gettext's msgfmt compiles the translations, and WeasyPrint draws PDFs with Pango; both are
+# installed from Debian's packages when missing.
 system-deps:
 	@command -v msgfmt >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
 	  else echo "Please install gettext (msgfmt), e.g. 'sudo apt-get install gettext'." >&2; exit 1; fi; }
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	  else echo "Please install Pango for PDFs, e.g. 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0'." >&2; exit 1; fi; }
 
 # Debian's chromium for the browser tests (no browser downloads are possible or needed).
 browser:

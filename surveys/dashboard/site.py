@@ -12,11 +12,14 @@ class KtoAdminSite(admin.AdminSite):
     index_title = _("Beheer")
 
     def get_urls(self):
-        from . import views  # the views use this site's admin_view; imported when the URLs are built
+        from . import counter, views  # imported when the URLs are built
 
         return [
             path("", self.admin_view(views.dashboard), name="index"),
             path("beheer/", self.admin_view(self.models_index), name="models"),
+            path("balie/", self.admin_view(counter.counter), name="counter"),
+            path("balie/<str:channel>/qr.<str:kind>", self.admin_view(counter.qr_download), name="counter-qr"),
+            path("balie/<str:channel>/poster.pdf", self.admin_view(counter.poster), name="counter-poster"),
             *[url for url in super().get_urls() if getattr(url, "name", None) != "index"],
         ]
 

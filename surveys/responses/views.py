@@ -6,6 +6,8 @@ its secret single-use token, which a forging site cannot know; an open form acce
 answer anyway (a forged one is no different from one posted directly). Without cookies the chosen
 language travels in the links (``?lang=en``)."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,14 +28,20 @@ from .forms import ResponseForm, valid_score
 from .models import Source
 from .selectors import response_to
 
+# A counter tablet's thank-you page starts a fresh form after this many seconds.
+KIOSK_SECONDS = 10
 
-def _in_language(url: str) -> str:
-    """The URL, with the resident's language when it is not the default (kept without cookies)."""
+
+def _in_language(url: str, **params: str) -> str:
+    """The URL, with the resident's language when it is not the default (kept without cookies)
+    and ``params`` (the kiosk mode of a counter tablet)."""
     language = get_language()
-    return url if language == settings.LANGUAGE_CODE else f"{url}?lang={language}"
+    if language != settings.LANGUAGE_CODE:
+        params = {"lang": language, **params}
+    return f"{url}?{urlencode(params)}" if params else url
 
 
-def _form_page(request, *, form, organisation, action, one_click_score=None, status=200):
+def _form_page(request, *, form, organisation, action, one_click_score=None, status=200, kiosk=False):
     return render(
         request,
         "surveys/form.html",
@@ -41,7 +49,7 @@ def _form_page(request, *, form, organisation, action, one_click_score=None, sta
             "form": form,
             "organisation": organisation,
             "version": form.version,
-            "action": _in_language(action),
+            "action": _in_language(action, **({"kiosk": "1"} if kiosk else {})),
             "one_click_score": one_click_score,
         },
         status=status,
@@ -57,8 +65,9 @@ def _already_answered(request, organisation):
     return render(request, "surveys/already_answered.html", {"organisation": organisation}, status=409)
 
 
-def _thanks(organisation: Organisation):
-    return redirect(_in_language(reverse("surveys:thanks", kwargs={"slug": organisation.slug})))
+def _thanks(organisation: Organisation, kiosk_channel: str | None = None):
+    url = reverse("surveys:thanks", kwargs={"slug": organisation.slug})
+    return redirect(_in_language(url, **({"kiosk": kiosk_channel} if kiosk_channel else {})))
 
 
 @csrf_exempt  # the secret token is the authorisation (see the module docstring)
@@ -154,10 +163,13 @@ def open_form(request, slug: str, channel: str):
         version = current_version(organisation=organisation, channel=channel)
     organisation = version.survey.organisation
     language = get_language()
+    kiosk = request.GET.get("kiosk") == "1"  # a counter tablet: the thank-you page returns here
     if request.method == "POST":
         form = ResponseForm(request.POST, version=version, language=language)
         if not form.is_valid():
-            return _form_page(request, form=form, organisation=organisation, action=request.path, status=400)
+            return _form_page(
+                request, form=form, organisation=organisation, action=request.path, status=400, kiosk=kiosk
+            )
         services.submit_response(
             organisation=organisation,
             channel=channel,
@@ -168,15 +180,23 @@ def open_form(request, slug: str, channel: str):
             source=Source.OPEN,
             survey_version=version,
         )
-        return _thanks(organisation)
+        return _thanks(organisation, kiosk_channel=channel if kiosk else None)
     form = ResponseForm(version=version, language=language)
-    return _form_page(request, form=form, organisation=organisation, action=request.path)
+    return _form_page(request, form=form, organisation=organisation, action=request.path, kiosk=kiosk)
 
 
 @require_http_methods(["GET"])
 def thanks(request, slug: str):
     organisation = get_object_or_404(Organisation, slug=slug)
-    return render(request, "surveys/thanks.html", {"organisation": organisation})
+    channel = request.GET.get("kiosk", "")
+    next_form = None
+    if channel and organisation.channels.filter(channel=channel, enabled=True).exists():
+        next_form = _in_language(reverse("surveys:open", kwargs={"slug": slug, "channel": channel}), kiosk="1")
+    return render(
+        request,
+        "surveys/thanks.html",
+        {"organisation": organisation, "next_form": next_form, "kiosk_seconds": KIOSK_SECONDS},
+    )
 
 
 def home(request):
