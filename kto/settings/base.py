@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything configurable comes from the environment
 (django-environ); .env.example lists every variable."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "surveys",
 ]
 
@@ -44,8 +48,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kto.urls"
@@ -87,6 +93,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Staff get the permissions of their KTO role (surveys/organisations/roles.py) on top of Django's own.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user name before the password is checked
     "django.contrib.auth.backends.ModelBackend",
     "surveys.organisations.roles.StaffRoleBackend",
 ]
@@ -152,6 +159,12 @@ KTO_MESSAGEBIRD_CONVERSATIONS_URL = env(
 # Celery: JSON only, late acks, one task at a time per worker process.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The cache (login failures) lives in Redis where there is one, so that it holds across processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # Without a worker there is no beat: each write's organisation is rolled up once it commits.
@@ -208,6 +221,23 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Staff login. A second factor (TOTP, django-otp) where KTO_REQUIRE_TOTP is set (production: on);
+# failed logins counted per user name, not per IP address (KTO keeps none), in the cache: after
+# KTO_LOGIN_FAILURE_LIMIT failures the name is locked for 15 minutes (django-axes).
+KTO_REQUIRE_TOTP = env.bool("KTO_REQUIRE_TOTP", default=False)
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = env.int("KTO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "admin/kto/locked_out.html"
+OTP_TOTP_ISSUER = "KTO"
+SILENCED_SYSTEM_CHECKS = [
+    "axes.W006",  # counting per IP address as well is what axes advises; KTO keeps no IP addresses
+    "axes.W001",  # the local cache in development and tests; production uses Redis (production.py)
+]
 
 # One handler, on the root logger. Django's own loggers pass their records up to it (its default
 # mail_admins and debug-only console handlers go), and every record is made with the tokens of

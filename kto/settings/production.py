@@ -45,6 +45,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = required("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Staff log in with a second factor (a TOTP app); KTO_REQUIRE_TOTP=false only while setting up.
+KTO_REQUIRE_TOTP = env.bool("KTO_REQUIRE_TOTP", default=True)
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # no IP addresses (base.py); the cache is Redis here, so W001 counts
 CELERY_TASK_ALWAYS_EAGER = False
 KTO_ROLLUP_ON_COMMIT = False
 

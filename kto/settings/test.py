@@ -9,6 +9,8 @@ KTO_ADDRESS_HASH_KEY = "test-address-key"
 DATABASES = {"default": database(env("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kto"))}
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
+# Login failures per test process (the tests that fail logins clear it).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Unit tests run tasks eagerly; the end-to-end worker test switches this off.
 CELERY_TASK_ALWAYS_EAGER = env.bool("KTO_CELERY_EAGER", default=True)
 KTO_ROLLUP_ON_COMMIT = CELERY_TASK_ALWAYS_EAGER

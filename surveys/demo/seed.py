@@ -116,6 +116,13 @@ def ensure_kcc_login(organisation: Organisation, group: Group) -> Login:
     return Login(user.username, f"KCC-medewerker {organisation.name}", created)
 
 
+def ensure_beheerder_login(organisation: Organisation) -> Login:
+    """A KTO-beheerder of the organisation: edits its surveys, channels, API keys and kerncijfers."""
+    user, created = ensure_user(f"beheerder-{organisation.slug}")
+    StaffMembership.objects.get_or_create(user=user, defaults={"organisation": organisation, "role": Role.BEHEERDER})
+    return Login(user.username, f"KTO-beheerder {organisation.name}", created)
+
+
 def create_demo_invitations(organisation: Organisation, *, now: datetime) -> None:
     """A handful of invitations in different states, so the admin shows what the lifecycle looks like.
     Created once, together with the organisation."""
@@ -273,11 +280,12 @@ def seed_demo(*, scale: float = 1.0, progress_bar: bool | None = None) -> SeedRe
     with transaction.atomic():
         group = ensure_kcc_group()
         admin, created = ensure_user(ADMIN_USERNAME, superuser=True)
-        result.logins.append(Login(admin.username, "beheerder (superuser)", created))
+        result.logins.append(Login(admin.username, "superuser (alle organisaties)", created))
         for demo in ORGANISATIONS:
             organisation, created = ensure_organisation(demo)
             result.organisations.append(organisation)
             result.logins.append(ensure_kcc_login(organisation, group))
+            result.logins.append(ensure_beheerder_login(organisation))
             if created:
                 create_demo_invitations(organisation, now=now)
 
