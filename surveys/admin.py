@@ -2,6 +2,7 @@
 here so that Django's autodiscovery finds them all."""
 
 from surveys.api import admin as api_admin  # noqa: F401
+from surveys.followups import admin as followups_admin  # noqa: F401
 from surveys.invitations import admin as invitations_admin  # noqa: F401
 from surveys.organisations import admin as organisations_admin  # noqa: F401
 from surveys.questionnaires import admin as questionnaires_admin  # noqa: F401

@@ -2,6 +2,7 @@
 there by the code that uses it."""
 
 from surveys.api.models import ApiKey  # noqa: F401
+from surveys.followups.models import FollowUp, FollowUpContact  # noqa: F401
 from surveys.invitations.models import (  # noqa: F401
     Contact,
     Delivery,

@@ -130,6 +130,12 @@ KTO_INVITATION_COOLDOWN_DAYS = env.int("KTO_INVITATION_COOLDOWN_DAYS", default=9
 KTO_COMMENT_RETENTION_MONTHS = env.int("KTO_COMMENT_RETENTION_MONTHS", default=24)
 KTO_RESPONSE_RETENTION_MONTHS = env.int("KTO_RESPONSE_RETENTION_MONTHS", default=60)
 KTO_RETENTION_BATCH = env.int("KTO_RETENTION_BATCH", default=5000)
+# Follow-up of low scores: below this score a response with a comment or a contact request enters
+# the queue (per organisation; this is the default), to be done within so many days; the
+# resident's contact details are erased when the item is closed, or after so many days.
+KTO_FOLLOW_UP_BELOW = env.int("KTO_FOLLOW_UP_BELOW", default=6)
+KTO_FOLLOW_UP_DAYS = env.int("KTO_FOLLOW_UP_DAYS", default=5)
+KTO_FOLLOW_UP_CONTACT_DAYS = env.int("KTO_FOLLOW_UP_CONTACT_DAYS", default=30)
 # One-click links opened with different scores within this many seconds: a mail link scanner.
 KTO_ONE_CLICK_SCANNER_SECONDS = env.int("KTO_ONE_CLICK_SCANNER_SECONDS", default=30)
 # Key for the keyed hash (HMAC) of recipients' addresses; defaults to SECRET_KEY.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from surveys.common.formatting import format_score
+from surveys.followups.services import queue_counts
 from surveys.organisations.models import Organisation
 from surveys.organisations.roles import membership_of
 from surveys.reports.charts import distribution_chart, month_label, trend_chart
@@ -95,6 +96,7 @@ def dashboard(request):
         "distribution": [(score, figures.distribution.get(score, 0)) for score in range(1, 11)],
         "volume_years": years,
         "volumes": kerncijfers(chosen, years),
+        "follow_ups": queue_counts(chosen.pk),
     }
     return TemplateResponse(request, "admin/kto/dashboard.html", context)
 

@@ -31,6 +31,7 @@ class OrganisationAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         "brand_colour",
         "invitation_valid_days",
         "invitation_cooldown_days",
+        "follow_up_below",
         "comment_retention_months",
         "response_retention_months",
     )

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import FileExtensionValidator, RegexValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,10 @@ def default_invitation_valid_days() -> int:
 
 def default_invitation_cooldown_days() -> int:
     return settings.KTO_INVITATION_COOLDOWN_DAYS
+
+
+def default_follow_up_below() -> int:
+    return settings.KTO_FOLLOW_UP_BELOW
 
 
 def default_comment_retention_months() -> int:
@@ -58,6 +62,12 @@ class Organisation(models.Model):
         _("wachttijd tussen uitnodigingen (dagen)"),
         default=default_invitation_cooldown_days,
         help_text=_("Dezelfde persoon wordt hoogstens één keer per zoveel dagen uitgenodigd."),
+    )
+    follow_up_below = models.PositiveSmallIntegerField(
+        _("terugbellen bij een cijfer lager dan"),
+        default=default_follow_up_below,
+        validators=[MinValueValidator(1), MaxValueValidator(11)],
+        help_text=_("Reacties met een lager cijfer en een toelichting of contactverzoek komen in de terugbellijst."),
     )
     comment_retention_months = models.PositiveSmallIntegerField(
         _("bewaartermijn toelichtingen (maanden)"),

@@ -55,11 +55,15 @@ def view_permissions() -> frozenset[str]:
     )
 
 
+# What both roles may change besides viewing: the follow-up queue is the KCC's work.
+STAFF_PERMISSIONS = frozenset({"surveys.change_followup"})
+
+
 def role_permissions(role: str) -> frozenset[str]:
     if role == Role.BEHEERDER:
-        return view_permissions() | BEHEERDER_PERMISSIONS
+        return view_permissions() | STAFF_PERMISSIONS | BEHEERDER_PERMISSIONS
     if role == Role.KCC:
-        return view_permissions()
+        return view_permissions() | STAFF_PERMISSIONS
     return frozenset()
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from surveys.invitations.addresses import InvalidRecipient, normalise_recipient
 from surveys.questionnaires.models import QuestionKind, SurveyVersion
 
 SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 11)]
@@ -52,6 +53,43 @@ class ResponseForm(forms.Form):
                     )
                 },
             )
+
+        # Follow-up of a low score: the resident may leave a way to be reached, kept apart from the
+        # response (surveys/followups) and erased when the question is dealt with.
+        self.fields["may_contact"] = forms.TypedChoiceField(
+            label=_("Mag de gemeente contact met u opnemen over uw reactie?"),
+            required=False,
+            choices=[("1", _("Ja")), ("0", _("Nee"))],
+            coerce=lambda value: value == "1",
+            empty_value=False,
+            widget=forms.RadioSelect,
+        )
+        self.fields["contact"] = forms.CharField(
+            label=_("Uw telefoonnummer of e-mailadres"),
+            help_text=_(
+                "Alleen als u hierboven ja kiest. We gebruiken het alleen om u hierover te bellen of te mailen."
+            ),
+            required=False,
+            max_length=254,
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        contact = (cleaned.get("contact") or "").strip()
+        if cleaned.get("may_contact") and not contact:
+            self.add_error("contact", _("Vul uw telefoonnummer of e-mailadres in, of kies nee."))
+        elif contact and not cleaned.get("may_contact"):
+            self.add_error("may_contact", _("Kies ja als de gemeente contact met u mag opnemen."))
+        elif contact:
+            try:
+                cleaned["contact"] = normalise_recipient(contact)
+            except InvalidRecipient:
+                self.add_error("contact", _("Dit is geen geldig telefoonnummer of e-mailadres."))
+        return cleaned
+
+    def contact(self) -> str:
+        """The resident's phone number or e-mail address, when they want to be contacted."""
+        return self.cleaned_data.get("contact", "") if self.cleaned_data.get("may_contact") else ""
 
     @staticmethod
     def _field_for(question, language: str) -> forms.Field:

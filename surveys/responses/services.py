@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from surveys.common.time import month_of
+from surveys.followups.services import open_follow_up
 from surveys.invitations.models import Invitation, InvitationStatus
 from surveys.invitations.services import InvitationUnavailable
 from surveys.organisations.models import Organisation
@@ -66,6 +67,7 @@ def submit_response(
     answers: Mapping[str, object] | None = None,
     comment: str = "",
     language: str = "nl",
+    contact: str = "",
     invitation: Invitation | None = None,
     contact_moment: datetime | None = None,
     survey_version: SurveyVersion | None = None,
@@ -83,7 +85,9 @@ def submit_response(
         if existing is not None:
             if existing.is_complete:
                 raise AlreadyAnswered
-            return _update_response(existing, score=score, answers=answers or {}, comment=comment, complete=complete)
+            return _update_response(
+                existing, score=score, answers=answers or {}, comment=comment, complete=complete, contact=contact
+            )
         organisation, channel = invitation.organisation, invitation.channel
         contact_moment = invitation.contact_moment
     version = survey_version or current_version(organisation=organisation, channel=channel)
@@ -113,11 +117,12 @@ def submit_response(
     if invitation is not None:
         Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.ANSWERED, answered_at=now)
     changes.record(changes.scored(changes.of_response(response, numeric)))
+    open_follow_up(response, contact=contact)
     return response
 
 
 def _update_response(
-    response: Response, *, score: int, answers: Mapping[str, object], comment: str, complete: bool
+    response: Response, *, score: int, answers: Mapping[str, object], comment: str, complete: bool, contact: str = ""
 ) -> Response:
     before = changes.of_stored([response.pk])  # what it counted in so far leaves the figures
     response.score = score
@@ -130,6 +135,7 @@ def _update_response(
     else:
         numeric = {answer.question_key: answer.value for answer in before if answer.question_key != SCORE_KEY}
     changes.record(changes.scored(before, sign=-1) + changes.scored(changes.of_response(response, numeric)))
+    open_follow_up(response, contact=contact)
     return response
 
 
