@@ -140,6 +140,7 @@ def organisation_post_data(organisation, **changes):
         "brand_colour": organisation.brand_colour,
         "invitation_valid_days": organisation.invitation_valid_days,
         "invitation_cooldown_days": organisation.invitation_cooldown_days,
+        "follow_up_below": organisation.follow_up_below,
         "comment_retention_months": organisation.comment_retention_months,
         "response_retention_months": organisation.response_retention_months,
     }
@@ -205,6 +206,7 @@ def test_superuser_adds_an_organisation_whose_channels_get_default_surveys(clien
         "brand_colour": "#154273",
         "invitation_valid_days": "14",
         "invitation_cooldown_days": "90",
+        "follow_up_below": "6",
         "comment_retention_months": "24",
         "response_retention_months": "60",
         "channels-TOTAL_FORMS": "1",

@@ -122,7 +122,7 @@ def test_one_click_link_confirms_the_score_and_offers_the_other_questions(page, 
     screenshot(page, "one-click-nl")
     assert Response.objects.get().score == 9
 
-    page.get_by_text("Ja", exact=True).click()
+    page.locator("label[for=id_q_vraag_beantwoord_0]").click()
     page.get_by_role("button", name="Versturen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bedankt voor uw mening!")
     response = Response.objects.get()
@@ -276,7 +276,7 @@ def test_touch_targets_are_at_least_44_by_44_pixels(page, invitation):
     sizes = targets.evaluate_all(
         "els => els.map(e => [e.textContent.trim(), e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
     )
-    assert len(sizes) == 10 + 2 + 5 + 1 + 1
+    assert len(sizes) == 10 + 2 + 5 + 2 + 1 + 1  # scores, two questions, may we contact you, button, switch
     too_small = [(text, round(w), round(h)) for text, w, h in sizes if w < 44 or h < 44]
     assert not too_small
 
