@@ -1,12 +1,10 @@
 """Staff of two organisations for the admin's tests (a pytest plugin: see tests/conftest.py)."""
 
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from surveys.organisations.models import Channel, Role, StaffMembership
-from surveys.questionnaires.models import Question, Survey, SurveyVersion
+from surveys.questionnaires.models import Survey, SurveyVersion
 from tests.factories import OrganisationFactory
 
 User = get_user_model()
@@ -93,15 +91,14 @@ def version_post_data(version: SurveyVersion, **changes) -> dict:
             if key == "required":
                 if value:
                     data[prefix + key] = "on"
-            elif key == "choices":
-                data[prefix + key] = value if isinstance(value, str) else json.dumps(value)
+            elif key == "choices":  # the options' rows of text fields (questionnaires/forms.py)
+                for row, option in enumerate(value or []):
+                    for part in ("value", "nl", "en"):
+                        data[f"{prefix}choices-{row}-{part}"] = option.get(part, "")
             elif key == "DELETE":
                 if value:
                     data[prefix + key] = "on"
             else:
                 data[prefix + key] = "" if value is None else str(value)
         data[prefix + "version"] = str(version.pk) if version.pk else ""
-        if question.get("id"):
-            # The hidden initial value Django renders for fields with a callable default.
-            data[f"initial-{prefix}choices"] = json.dumps(Question.objects.get(pk=question["id"]).choices)
     return data

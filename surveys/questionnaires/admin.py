@@ -2,10 +2,13 @@
 edits to it stores them as a new version (surveys/questionnaires/services.py decides), so that
 earlier answers keep the meaning of the questions they answered."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Max
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -112,7 +115,7 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("survey__channel",)
     inlines = [QuestionInline]
     fieldsets = [
-        (None, {"fields": ("survey", "number", "state")}),
+        (None, {"fields": ("survey", "number", "state", "preview")}),
         (_("Teksten"), {"fields": services.TEXTS}),
     ]
     save_as = False
@@ -121,7 +124,44 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         return with_version_state(super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
-        return ("number", "state") if obj is None else ("survey", "number", "state")
+        return ("number", "state", "preview") if obj is None else ("survey", "number", "state", "preview")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/voorbeeld/",
+                self.admin_site.admin_view(self.preview_view),
+                name="surveys_surveyversion_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("voorbeeld"))
+    def preview(self, obj):
+        if obj is None or obj.pk is None:
+            return gettext("Na het opslaan.")
+        url = reverse("admin:surveys_surveyversion_preview", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}?lang=en">{}</a>', url, gettext("Nederlands"), url, gettext("Engels")
+        )
+
+    def preview_view(self, request, pk: int):
+        """The version as residents will see it, in Dutch or English; sending is not possible here."""
+        version = self.get_queryset(request).filter(pk=pk).select_related("survey__organisation").first()
+        if version is None or not self.has_view_permission(request, version):
+            raise Http404
+        from surveys.responses.forms import ResponseForm  # the residents' form, as they get it
+
+        language = request.GET.get("lang", settings.LANGUAGE_CODE)
+        language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        with translation.override(language):
+            context = {
+                "form": ResponseForm(version=version, language=language),
+                "organisation": version.survey.organisation,
+                "version": version,
+                "preview": True,
+            }
+            return render(request, "surveys/form.html", context)
 
     def has_change_permission(self, request, obj=None):
         # Older versions are history: only the version in use can be edited.

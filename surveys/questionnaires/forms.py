@@ -1,7 +1,6 @@
 """The staff's form for a survey's questions."""
 
 from django import forms
-from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -59,13 +58,66 @@ def choice_errors(choices) -> list[str]:
     return errors
 
 
+class ChoicesWidget(forms.Widget):
+    """The options of a choice question as rows of three text fields: the stored value, the Dutch
+    and the English text. Empty rows are left out; two more empty rows are shown than are filled."""
+
+    template_name = "admin/kto/choices_widget.html"
+    MAX_ROWS = 30
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        options = [option for option in (value or []) if isinstance(option, dict)]
+        rows = options + [{}] * max(2, 4 - len(options))
+        context["widget"]["rows"] = [
+            {
+                "index": index,
+                "value": option.get("value", ""),
+                "nl": option.get("nl", ""),
+                "en": option.get("en", ""),
+            }
+            for index, option in enumerate(rows[: self.MAX_ROWS])
+        ]
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        options = []
+        for index in range(self.MAX_ROWS):
+            option = {key: (data.get(f"{name}-{index}-{key}") or "").strip() for key in ("value", "nl", "en")}
+            if any(option.values()):
+                options.append(option)
+        return options
+
+    def value_omitted_from_data(self, data, files, name):
+        return not any(key.startswith(f"{name}-") for key in data)
+
+
+class ChoicesField(forms.Field):
+    """The options as a list of {"value", "nl", "en"} (the form checks them, see choice_errors)."""
+
+    widget = ChoicesWidget
+
+    def to_python(self, value):
+        return list(value or [])
+
+    def has_changed(self, initial, data):
+        return list(initial or []) != self.to_python(data)
+
+
 class QuestionForm(forms.ModelForm):
+    choices = ChoicesField(
+        label=_("opties"),
+        required=False,
+        help_text=_(
+            "Alleen voor een keuzevraag: per optie een korte waarde (zoals afspraak) en de tekst in het "
+            "Nederlands en Engels."
+        ),
+    )
+
     class Meta:
         model = Question
         fields = ("order", "key", "kind", "text_nl", "text_en", "required", "choices")
-        widgets = {"choices": forms.Textarea(attrs={"rows": 3, "cols": 40})}
         help_texts = {
-            "choices": format_lazy(_("Alleen voor een keuzevraag, bijvoorbeeld {example}."), example=CHOICE_EXAMPLE),
             "key": _("Blijft gelijk tussen versies, zodat de cijfers van een vraag te volgen zijn."),
         }
 

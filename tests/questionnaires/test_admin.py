@@ -1,8 +1,6 @@
 """Survey versions in the admin: frozen once they have responses, edits become a new version;
 questions with clear messages for bad options."""
 
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -80,12 +78,12 @@ def test_deleting_and_adding_questions_on_a_frozen_version(client, org_a, beheer
             "questions-2-kind": "choice",
             "questions-2-text_nl": "Waarvoor kwam u?",
             "questions-2-text_en": "What did you come for?",
-            "questions-2-choices": json.dumps(
-                [
-                    {"value": "paspoort", "nl": "Paspoort", "en": "Passport"},
-                    {"value": "rijbewijs", "nl": "Rijbewijs", "en": "Driving licence"},
-                ]
-            ),
+            "questions-2-choices-0-value": "paspoort",
+            "questions-2-choices-0-nl": "Paspoort",
+            "questions-2-choices-0-en": "Passport",
+            "questions-2-choices-1-value": "rijbewijs",
+            "questions-2-choices-1-nl": "Rijbewijs",
+            "questions-2-choices-1-en": "Driving licence",
             "questions-2-version": str(version.pk),
         }
     )
@@ -165,15 +163,11 @@ def post_question(client, version, **question):
 @pytest.mark.parametrize(
     ("kind", "choices", "message"),
     [
-        ("choice", "", "Een keuzevraag heeft minstens twee opties nodig"),
+        ("choice", [], "Een keuzevraag heeft minstens twee opties nodig"),
         ("choice", [{"value": "a", "nl": "A"}], "Een keuzevraag heeft minstens twee opties nodig"),
-        ("choice", {"value": "a"}, "De opties moeten een lijst zijn"),
-        ("choice", ["a", "b"], "Optie 1 moet de vorm"),
         ("choice", [{"value": "a", "nl": "A"}, {"value": "a", "nl": "B"}], "komt vaker voor"),
         ("choice", [{"value": "a", "nl": "A"}, {"value": "b"}], "Optie 2 mist een Nederlandse tekst"),
         ("choice", [{"value": "a", "nl": "A"}, {"nl": "B"}], "Optie 2 mist een"),
-        ("choice", [{"value": "a", "nl": "A", "de": "A"}, {"value": "b", "nl": "B"}], "onbekende sleutels: de"),
-        ("choice", "[{not json", "JSON"),
         ("yesno", [{"value": "a", "nl": "A"}, {"value": "b", "nl": "B"}], "Alleen een keuzevraag heeft opties"),
     ],
 )
@@ -190,7 +184,10 @@ def test_a_valid_choice_question_is_saved(client, org_a, beheerder_a):
     options = [{"value": "paspoort", "nl": "Paspoort", "en": "Passport"}, {"value": "anders", "nl": "Iets anders"}]
     page = post_question(logged_in(client, beheerder_a), version, choices=options)
     assert page.status_code == 302, page.content.decode()
-    assert version.questions.get(key="reden").choices == options
+    assert version.questions.get(key="reden").choices == [
+        {"value": "paspoort", "nl": "Paspoort", "en": "Passport"},
+        {"value": "anders", "nl": "Iets anders", "en": ""},
+    ]
 
 
 def test_a_choice_value_longer_than_the_answer_column_is_refused():
