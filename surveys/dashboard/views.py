@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from surveys.followups.services import queue_counts
 from surveys.organisations.models import Organisation
 from surveys.organisations.roles import membership_of
 from surveys.reports.charts import distribution_chart, month_label, trend_chart
+from surveys.reports.workbooks import dashboard_workbook
 
 from .selectors import dashboard as dashboard_figures
 from .selectors import kerncijfers, years_with_figures
@@ -98,6 +100,14 @@ def dashboard(request):
         "volumes": kerncijfers(chosen, years),
         "follow_ups": queue_counts(chosen.pk),
     }
+    if request.GET.get("format") == "xlsx":
+        answer = HttpResponse(
+            dashboard_workbook(figures, context["volumes"], years),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"kto-{chosen.slug}-{figures.month:%Y-%m}.xlsx"
+        answer["Content-Disposition"] = f'attachment; filename="{name}"'
+        return answer
     return TemplateResponse(request, "admin/kto/dashboard.html", context)
 
 

@@ -218,3 +218,21 @@ def test_the_list_of_models_moved_to_beheer(client, kcc):
     page = kcc(client, "utrecht").get("/admin/beheer/")
     assert page.status_code == 200
     assert "Reacties" in page.content.decode()
+
+
+def test_the_dashboards_figures_as_xlsx(client, kcc):
+    import io
+
+    from openpyxl import load_workbook
+
+    answer = kcc(client, "stichtse-vecht").get("/admin/?year=2018&format=xlsx")
+    assert answer.status_code == 200
+    assert answer["Content-Disposition"] == 'attachment; filename="kto-stichtse-vecht-2018-12.xlsx"'
+    workbook = load_workbook(io.BytesIO(answer.content))
+    assert workbook.sheetnames == ["Rapportcijfers", "Verloop per maand", "Verdeling 2018", "Kerncijfers"]
+    scores = {row[0]: row for row in workbook["Rapportcijfers"].iter_rows(min_row=2, values_only=True)}
+    assert round(scores["Balie"][6], 1) == 8.7 and round(scores["Balie"][8], 1) == 8.5
+    assert scores["Balie"][7] == 3000
+    volumes = {row[0]: row for row in workbook["Kerncijfers"].iter_rows(min_row=2, values_only=True)}
+    assert volumes["Telefoon"][-2:] == (77_500, 74_000)
+    assert len(list(workbook["Verloop per maand"].iter_rows(min_row=2))) == 24
