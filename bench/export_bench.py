@@ -41,7 +41,7 @@ SELECT %(organisation)s, 'balie', %(version)s, moment, date_trunc('month', momen
 """
 
 
-def setup(database_url: str, responses: int, reuse: bool) -> None:
+def setup(database_url: str, responses: int, reuse: bool, before_fill: str | None = None) -> None:
     import psycopg
 
     name = database_url.rsplit("/", 1)[1]
@@ -72,6 +72,8 @@ def setup(database_url: str, responses: int, reuse: bool) -> None:
     get_user_model().objects.create_superuser(username="bench", password="bench")  # noqa: S106
     started = time.perf_counter()
     with connection.cursor() as cursor:
+        if before_fill:
+            cursor.execute(before_fill)
         cursor.execute(FILL, {"organisation": organisation.pk, "version": version.pk, "responses": responses})
         cursor.execute("ANALYZE surveys_response")
     print(f"{responses:,} responses inserted in {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -4,6 +4,7 @@ takes one, notes what was done, closes it. The resident's contact details show o
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
@@ -27,8 +28,8 @@ class OverdueFilter(admin.SimpleListFilter):
         now = timezone.now()
         if self.value() == "yes":
             return queryset.exclude(status=FollowUpStatus.DONE).filter(due_at__lt=now)
-        if self.value() == "no":
-            return queryset.exclude(status=FollowUpStatus.DONE, due_at__lt=now)
+        if self.value() == "no":  # done, or still within its days
+            return queryset.exclude(~Q(status=FollowUpStatus.DONE) & Q(due_at__lt=now))
         return queryset
 
 

@@ -110,3 +110,18 @@ def test_the_dashboard_counts_open_and_overdue_items(client, org_a, kcc_a):
     FollowUp.objects.filter(pk=FollowUp.objects.first().pk).update(due_at=timezone.now() - timedelta(days=1))
     text = logged_in(client, kcc_a).get("/admin/").content.decode()
     assert "2 open terugbelverzoeken" in text and "1 te laat" in text
+
+
+def test_the_queue_filters_overdue_and_on_time_items(client, org_a, kcc_a):
+    for text in ("Te laat item", "Op tijd item", "Klaar item"):
+        answer(client, InvitationFactory(organisation=org_a), comment=text)
+    late, on_time, done = (
+        FollowUp.objects.get(response__comment=t) for t in ("Te laat item", "Op tijd item", "Klaar item")
+    )
+    FollowUp.objects.filter(pk__in=[late.pk, done.pk]).update(due_at=timezone.now() - timedelta(days=1))
+    FollowUp.objects.filter(pk=done.pk).update(status=FollowUpStatus.DONE, closed_at=timezone.now())
+    client = logged_in(client, kcc_a)
+    overdue = client.get("/admin/surveys/followup/?overdue=yes").content.decode()
+    assert "Te laat item" in overdue and "Op tijd item" not in overdue and "Klaar item" not in overdue
+    in_time = client.get("/admin/surveys/followup/?overdue=no").content.decode()
+    assert "Te laat item" not in in_time and "Op tijd item" in in_time and "Klaar item" in in_time
