@@ -87,6 +87,7 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     search_help_text = _("Zoek in de toelichtingen (ook vervoegingen: 'wachten' vindt 'wachtte').")
     show_full_result_count = False
     paginator = CappedPaginator
+    ordering = ("-contact_month", "-submitted_at")  # the index response_list_idx
     list_per_page = 50
     change_list_template = "admin/surveys/response/change_list.html"
     fields = (
@@ -147,7 +148,8 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         if not search_term.strip():
             return queryset, False
         query = SearchQuery(search_term, config="dutch", search_type="websearch")
-        return queryset.annotate(search=SearchVector("comment", config="dutch")).filter(search=query), False
+        # alias(), not annotate(): the vector is only matched, never selected for every row.
+        return queryset.alias(search=SearchVector("comment", config="dutch")).filter(search=query), False
 
     @admin.display(description=_("toelichting"))
     def short_comment(self, obj):

@@ -55,6 +55,9 @@ class Response(models.Model):
                 name="response_rollup_idx",
             ),
             models.Index(fields=["organisation", "-submitted_at"]),
+            # The responses list's order: newest month of contact first, so that a period filter
+            # and the order are one index range, at any number of responses.
+            models.Index(fields=["organisation", "-contact_month", "-submitted_at"], name="response_list_idx"),
             # The comments' Dutch full-text search in the admin (ResponseAdmin.get_search_results).
             GinIndex(SearchVector("comment", config="dutch"), name="response_comment_fts"),
         ]
