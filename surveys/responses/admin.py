@@ -142,6 +142,11 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
             return answer
         return FileResponse(exports.xlsx_file(queryset, log), as_attachment=True, filename=name)
 
+    def get_list_display(self, request):
+        # Staff see one organisation: its column would only take the comment's room.
+        columns = super().get_list_display(request)
+        return columns if request.user.is_superuser else [c for c in columns if c != "organisation"]
+
     def get_search_results(self, request, queryset, search_term):
         """PostgreSQL's Dutch full-text search (stemming, stop words) over the comments, through the
         GIN index response_comment_fts; the words as typed, with "quotes" and -not as on the web."""

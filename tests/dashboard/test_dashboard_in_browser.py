@@ -64,3 +64,30 @@ def test_utrecht_staff_cannot_reach_stichtse_vecht(browser, live_server, utrecht
     stichtse_vecht = Organisation.objects.get(slug="stichtse-vecht")
     page.goto(f"/admin/surveys/organisation/{stichtse_vecht.pk}/change/")
     expect(page.locator("body")).not_to_contain_text("Stichtse Vecht")
+
+
+def test_the_staff_pages_have_no_wcag_21_aa_violations(
+    browser, live_server, utrecht_staff, assert_accessible, screenshot
+):
+    """The follow-up queue, the responses list (filtered and searched), the export's page (the list
+    with its export links) and the counter page, at desktop and phone width."""
+    from surveys.followups.models import FollowUp
+    from surveys.responses.models import Response
+
+    utrecht = Organisation.objects.get(slug="utrecht")
+    low = Response.objects.filter(organisation=utrecht, score__lte=4).exclude(comment="").first()
+    FollowUp.objects.create(organisation=utrecht, response=low, due_at=low.submitted_at)
+    for name, context in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = logged_in_page(browser, live_server, utrecht_staff, **context)
+        for path, what in [
+            ("/admin/surveys/followup/", "the follow-up queue"),
+            (f"/admin/surveys/followup/{FollowUp.objects.get().pk}/change/", "a follow-up item"),
+            ("/admin/surveys/response/?period=2018&score_band=low&q=wachten", "the responses list, filtered"),
+            ("/admin/balie/", "the counter page"),
+        ]:
+            page.goto(path)
+            expect(page.locator("#content")).to_be_visible()
+            assert_accessible(page, f"{what} ({name})")
+        page.goto("/admin/surveys/response/?period=2018")
+        expect(page.get_by_role("link", name="Exporteer als CSV")).to_be_visible()
+        screenshot(page, f"responses-list-{name}")
