@@ -69,7 +69,6 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         "channel",
         "score",
         "source",
-        "language",
         "short_comment",
         "is_complete",
     )
