@@ -76,7 +76,7 @@ def dashboard(request):
     year = form.cleaned_data.get("year") if valid else None
     month = form.cleaned_data.get("month") if valid else None
     figures = dashboard_figures(chosen, year=year, month=month)
-    years = [y for y in range(figures.year.year - KERNCIJFER_YEARS + 1, figures.year.year + 1)]
+    years = list(range(figures.year.year - KERNCIJFER_YEARS + 1, figures.year.year + 1))
     context |= {
         "form": form,
         "organisation": chosen,

@@ -133,7 +133,7 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:surveys_response_changelist") + "?e=1")
         membership = membership_of(request.user)
-        log = exports.start(request, queryset, file_format, membership.organisation_id if membership else None)
+        log = exports.start(request, file_format, membership.organisation_id if membership else None)
         name = f"reacties-{timezone.localdate():%Y-%m-%d}.{file_format}"
         if file_format == "csv":
             answer = StreamingHttpResponse(exports.csv_lines(queryset, log), content_type="text/csv; charset=utf-8")

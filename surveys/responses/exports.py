@@ -48,7 +48,7 @@ def _rows(queryset: QuerySet[Response]) -> Iterator[tuple]:
         yield (timezone.localtime(submitted_at).strftime("%Y-%m-%d %H:%M"), month.strftime("%Y-%m"), *rest)
 
 
-def start(request, queryset: QuerySet[Response], file_format: str, organisation_id: int | None) -> ExportLog:
+def start(request, file_format: str, organisation_id: int | None) -> ExportLog:
     log = ExportLog.objects.create(
         organisation_id=organisation_id,
         user=request.user,

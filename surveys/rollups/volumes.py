@@ -133,9 +133,8 @@ def _columns(header: list[object], number: int, *, organisation_given: bool) -> 
     missing = [column for column in required if column not in columns]
     if not missing:
         return columns, []
-    expected = ", ".join(
-        COLUMNS[column][0] for column in ["organisation", "channel", "month", "count"][int(organisation_given) :]
-    )
+    usual = ["channel", "month", "count"] if organisation_given else ["organisation", "channel", "month", "count"]
+    expected = ", ".join(COLUMNS[column][0] for column in usual)
     message = _("Kolom ontbreekt: %(missing)s. De eerste rij moet de kolomnamen bevatten: %(expected)s.") % {
         "missing": ", ".join(COLUMNS[column][0] for column in missing),
         "expected": expected,

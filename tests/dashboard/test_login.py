@@ -100,7 +100,14 @@ def test_a_totp_device_is_added_on_the_command_line(staff, capsys):
 
 
 def test_the_production_settings_require_totp():
-    from pathlib import Path
+    from tests.kto.test_settings import production_environment, run
 
-    text = (Path(__file__).resolve().parents[2] / "kto" / "settings" / "production.py").read_text()
-    assert 'KTO_REQUIRE_TOTP = env.bool("KTO_REQUIRE_TOTP", default=True)' in text
+    shell = [
+        "manage.py",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.KTO_REQUIRE_TOTP)",
+    ]
+    assert run(shell, production_environment()).stdout.strip() == "True"
+    assert run(shell, production_environment(KTO_REQUIRE_TOTP="false")).stdout.strip() == "False"
