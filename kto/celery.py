@@ -7,4 +7,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kto.settings.dev")
 app = Celery("kto")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # The tasks live in the domain packages of the one app.
-app.autodiscover_tasks(["surveys.invitations", "surveys.retention", "surveys.rollups"])
+app.autodiscover_tasks(["surveys.invitations", "surveys.reports", "surveys.retention", "surveys.rollups"])

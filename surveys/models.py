@@ -12,6 +12,7 @@ from surveys.invitations.models import (  # noqa: F401
 )
 from surveys.organisations.models import Organisation, OrganisationChannel, StaffMembership  # noqa: F401
 from surveys.questionnaires.models import Question, Survey, SurveyVersion  # noqa: F401
+from surveys.reports.models import ReportDelivery, ReportRecipient, ReportSubscription  # noqa: F401
 from surveys.responses.models import Answer, ExportLog, Response  # noqa: F401
 from surveys.retention.models import RetentionRun  # noqa: F401
 from surveys.rollups.models import (  # noqa: F401

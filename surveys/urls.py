@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from surveys.invitations import views as invitation_views
+from surveys.reports import views as report_views
 from surveys.responses import views
 
 
@@ -26,5 +27,6 @@ urlpatterns = [
     path("s/<str:token>/<score:score>/", views.one_click, name="one-click"),
     path("o/<slug:slug>/bedankt/", views.thanks, name="thanks"),
     path("afmelden/<str:token>/", invitation_views.unsubscribe, name="unsubscribe"),
+    path("rapporten/afmelden/<str:token>/", report_views.unsubscribe, name="report-unsubscribe"),
     path("o/<slug:slug>/<str:channel>/", views.open_form, name="open"),
 ]

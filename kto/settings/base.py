@@ -150,6 +150,7 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="KTO <kto@localhost>")
 
 # SMS / WhatsApp gateway: "console" (prints) or "messagebird".
@@ -198,6 +199,15 @@ CELERY_BEAT_SCHEDULE = {
     "retention": {
         "task": "surveys.retention.tasks.apply_retention",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # The reports' task decides whether today is the first working day of the month.
+    "plan-reports": {
+        "task": "surveys.reports.tasks.plan_reports",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "settle-report-deliveries": {
+        "task": "surveys.reports.tasks.settle_report_deliveries",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

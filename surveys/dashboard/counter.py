@@ -5,7 +5,6 @@ A4 poster (PDF) with the municipality's name and logo, and the kiosk link for a 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import segno
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from surveys.organisations.models import Channel, Organisation, OrganisationChannel
 from surveys.organisations.roles import membership_of
+from surveys.reports.pdf import logo_uri, render_pdf
 
 
 def open_link(organisation: Organisation, channel: str, *, kiosk: bool = False) -> str:
@@ -100,37 +100,16 @@ def poster_html(organisation: Organisation, channel: str) -> str:
             "channel_label": Channel(channel).label,
             "qr": qr_svg(organisation, channel, scale=10),
             "link": open_link(organisation, channel),
-            "logo": _logo_uri(organisation),
+            "logo": logo_uri(organisation),
         },
     )
 
 
 def poster(request, channel: str):
     """An A4 poster: the municipality's name and logo, the question, the QR code and the link."""
-    from weasyprint import HTML
-
     organisation = _organisation(request)
     channel = _channel(organisation, channel)
-    pdf = HTML(string=poster_html(organisation, channel), url_fetcher=_local_only).write_pdf()
+    pdf = render_pdf(poster_html(organisation, channel))
     answer = HttpResponse(pdf, content_type="application/pdf")
     answer["Content-Disposition"] = f'attachment; filename="poster-{organisation.slug}-{channel}.pdf"'
     return answer
-
-
-def _logo_uri(organisation: Organisation) -> str:
-    if not organisation.logo:
-        return ""
-    try:
-        return Path(organisation.logo.path).as_uri()
-    except (NotImplementedError, ValueError):  # a storage without files on this server
-        return ""
-
-
-def _local_only(url: str, *args, **kwargs):
-    """WeasyPrint fetches nothing from the network: only the uploaded logo, from the media folder."""
-    from weasyprint.urls import default_url_fetcher
-
-    media = Path(settings.MEDIA_ROOT).resolve().as_uri()
-    if not url.startswith(media + "/"):
-        raise ValueError(f"Not fetched for a PDF: {url[:80]}")
-    return default_url_fetcher(url, *args, **kwargs)

@@ -27,6 +27,7 @@ from surveys.invitations.services import create_invitation
 from surveys.organisations.models import Channel, Organisation, OrganisationChannel, Role, StaffMembership
 from surveys.organisations.services import create_organisation
 from surveys.questionnaires.services import current_version
+from surveys.reports.models import ReportRecipient, ReportSubscription
 from surveys.responses.masking import mask_personal_data
 from surveys.responses.models import Response, Source
 from surveys.responses.services import submit_response
@@ -240,6 +241,22 @@ def seed_key_figures(organisations: Iterable[Organisation]) -> int:
     return written
 
 
+def seed_report_subscriptions(organisations: Iterable[Organisation]) -> int:
+    """An example manager of each municipality receives both reports (in Dutch), so that a
+    newcomer sees one at once (``manage.py send_reports --period 2018``). Returns how many
+    subscriptions were made; an organisation that has one is left alone."""
+    made = 0
+    for organisation in organisations:
+        if ReportSubscription.objects.filter(organisation=organisation).exists():
+            continue
+        subscription = ReportSubscription.objects.create(
+            organisation=organisation, name="Directie (demo)", monthly=True, yearly=True, language="nl"
+        )
+        ReportRecipient.objects.create(subscription=subscription, email=f"manager@{organisation.slug}.example")
+        made += 1
+    return made
+
+
 # --- the whole seed -----------------------------------------------------------------------------
 
 
@@ -303,6 +320,7 @@ def seed_demo(*, scale: float = 1.0, progress_bar: bool | None = None) -> SeedRe
 
     seed_volumes(result.organisations)
     seed_key_figures(result.organisations)
+    seed_report_subscriptions(result.organisations)
     result.links = [example_links(organisation, now=now) for organisation in result.organisations]
     result.responses_total = Response.objects.filter(organisation__in=result.organisations).count()
     return result

@@ -45,6 +45,14 @@ BEHEERDER_PERMISSIONS = frozenset(
         # The organisation's own API keys (revoking one is a change), surveys/api/admin.py.
         "surveys.add_apikey",
         "surveys.change_apikey",
+        # Who receives the report e-mails, and sending them by hand (surveys/reports/admin.py).
+        "surveys.add_reportsubscription",
+        "surveys.change_reportsubscription",
+        "surveys.delete_reportsubscription",
+        "surveys.add_reportrecipient",
+        "surveys.change_reportrecipient",
+        "surveys.delete_reportrecipient",
+        "surveys.change_reportdelivery",
     }
 )
 

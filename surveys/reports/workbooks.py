@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from surveys.dashboard.selectors import channel_label
+
 
 def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list]) -> None:
     sheet = workbook.create_sheet(title[:31])
@@ -25,6 +27,75 @@ def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list]) 
 
 def _rounded(value: float | None, decimals: int = 2) -> float | None:
     return None if value is None else round(value, decimals)
+
+
+def _saved(workbook: Workbook) -> bytes:
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def report_workbook(figures: dict) -> bytes:
+    """A report's stored figures (reports.figures): per channel, the months of the trend, the
+    kerncijfers of the yearly report."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    period = figures["period"][:4] if figures["kind"] == "year" else figures["period"][:7]
+    rows = []
+    for row in figures["rows"]:
+        figure = row["figure"] or {}
+        previous = figure.get("previous") or {}
+        rows.append(
+            [
+                channel_label(row["channel"]),
+                period,
+                _rounded(figure.get("mean")),
+                figure.get("n", 0),
+                _rounded(previous.get("mean")),
+                _rounded(figure.get("difference")),
+                bool(figure.get("significant")),
+                bool(figure.get("indicative")),
+                _rounded(figure.get("response_rate"), 4),
+                figure.get("contacts") or None,
+                previous.get("contacts") or None,
+            ]
+        )
+    _sheet(
+        workbook,
+        _("Rapportcijfers"),
+        [
+            _("Kanaal"),
+            _("Periode"),
+            _("cijfer"),
+            _("n"),
+            _("een jaar eerder"),
+            _("verschil"),
+            _("significant"),
+            _("indicatief"),
+            _("respons"),
+            _("contacten"),
+            _("contacten een jaar eerder"),
+        ],
+        rows,
+    )
+    series = figures["trend"]["series"]
+    _sheet(
+        workbook,
+        _("Verloop per maand"),
+        [_("Maand"), *[channel_label(channel) for channel, _values in series]],
+        [
+            [month[:7], *[_rounded(values[index]) for _channel, values in series]]
+            for index, month in enumerate(figures["trend"]["months"])
+        ],
+    )
+    if table := figures.get("kerncijfers"):
+        _sheet(
+            workbook,
+            _("Kerncijfers"),
+            [_("Kerncijfer"), *[str(year) for year in table["years"]]],
+            [[row["label"], *[row["values"].get(str(year)) for year in table["years"]]] for row in table["rows"]],
+        )
+    return _saved(workbook)
 
 
 def dashboard_workbook(figures, volumes, volume_years) -> bytes:
@@ -89,6 +160,4 @@ def dashboard_workbook(figures, volumes, volume_years) -> bytes:
         [_("Kerncijfer"), *[str(y) for y in volume_years]],
         [[row.label, *[row.values.get(y) for y in volume_years]] for row in volumes],
     )
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return _saved(workbook)

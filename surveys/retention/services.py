@@ -25,6 +25,7 @@ from django.utils import timezone
 from surveys.common.time import AMSTERDAM, add_months, month_of
 from surveys.invitations.models import Contact, Invitation, RecipientCooldown
 from surveys.organisations.models import Organisation
+from surveys.reports.models import ReportDelivery
 from surveys.responses.models import Response
 
 from .models import RetentionRun
@@ -91,9 +92,11 @@ def apply_organisation_retention(organisation: Organisation, *, now: datetime | 
         ),
     )
     run.save()
+    reports = _report_copies(organisation, comments_before, raw_data_before)
     logger.info(
         "Retention of %s: %d comments erased (submitted before %s); %d responses, %d contacts and %d "
-        "invitations deleted (months before %s); %d cooldowns deleted",
+        "invitations deleted (months before %s); %d cooldowns deleted; %d sent reports' comments erased, "
+        "%d sent reports deleted",
         organisation.slug,
         run.comments_erased,
         comments_before.date(),
@@ -102,8 +105,19 @@ def apply_organisation_retention(organisation: Organisation, *, now: datetime | 
         run.invitations_deleted,
         raw_data_before,
         run.cooldowns_deleted,
+        *reports,
     )
     return run
+
+
+def _report_copies(organisation: Organisation, comments_before: datetime, raw_data_before: date) -> tuple[int, int]:
+    """A sent monthly report keeps the month's lowest-scored comments: they go no later than the
+    comments themselves (the report of a month loses them once the month's first comments may
+    have gone); a sent report of the months whose raw data is deleted goes with it."""
+    deliveries = ReportDelivery.objects.filter(organisation=organisation)
+    erased = deliveries.filter(period_start__lte=month_of(comments_before)).exclude(comments=[]).update(comments=[])
+    deleted, _by_model = deliveries.filter(period_start__lt=raw_data_before).delete()
+    return erased, deleted
 
 
 def _in_batches(queryset: models.QuerySet, action) -> int:

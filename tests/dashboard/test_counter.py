@@ -42,7 +42,8 @@ def test_the_qr_code_holds_the_open_link(org_a):
 def test_the_poster_is_an_a4_pdf_with_name_logo_and_link(client, beheerder_a, org_a, settings, tmp_path):
     from weasyprint import HTML
 
-    from surveys.dashboard.counter import _local_only, poster_html
+    from surveys.dashboard.counter import poster_html
+    from surveys.reports.pdf import _local_only
 
     settings.MEDIA_ROOT = str(tmp_path)
     png = io.BytesIO()
@@ -62,7 +63,7 @@ def test_the_poster_is_an_a4_pdf_with_name_logo_and_link(client, beheerder_a, or
 
 
 def test_the_poster_fetches_nothing_from_the_network():
-    from surveys.dashboard.counter import _local_only
+    from surveys.reports.pdf import _local_only
 
     with pytest.raises(ValueError, match="Not fetched"):
         _local_only("http://169.254.169.254/latest/meta-data/")
