@@ -83,22 +83,35 @@ def month_label(month: date) -> str:
     return date_format(month, "M y").lower() if get_language() == "nl" else date_format(month, "M y")
 
 
-def trend_chart(series: dict[str, list[tuple[date, float | None]]], *, title: str, description: str, key: str) -> Chart:
-    """Lines of monthly means (one per label), gaps where a month has no figure."""
-    figure, axes = _axes()
+def trend_chart(
+    series: dict[str, list[tuple[date, float | None]]],
+    *,
+    title: str,
+    description: str,
+    key: str,
+    narrow: bool = False,
+) -> Chart:
+    """Lines of monthly means (one per label), gaps where a month has no figure. ``narrow``: for a
+    phone-wide mail, taller, with larger text and the legend below the lines."""
+    figure, axes = _axes(6, 4.4) if narrow else _axes()
+    fontsize = 10 if narrow else 8
     months = sorted({month for points in series.values() for month, _value in points})
     position = {month: index for index, month in enumerate(months)}
     for (label, points), (colour, marker, dash) in zip(series.items(), STYLES * 2, strict=False):
         xs = [position[month] for month, _value in points]
         ys = [value if value is not None else float("nan") for _month, value in points]
         axes.plot(xs, ys, label=label, color=colour, marker=marker, linestyle=dash, linewidth=1.6, markersize=4)
-    axes.set_xticks(range(len(months))[:: max(1, len(months) // 12)])
-    axes.set_xticklabels([month_label(month) for month in months][:: max(1, len(months) // 12)], fontsize=8)
+    step = max(1, len(months) // (6 if narrow else 12))
+    axes.set_xticks(range(len(months))[::step])
+    axes.set_xticklabels([month_label(month) for month in months][::step], fontsize=fontsize)
+    axes.tick_params(axis="y", labelsize=fontsize)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_score(value)))
     axes.yaxis.set_major_locator(MaxNLocator(nbins=6))
-    axes.set_ylabel(_("rapportcijfer"))
-    if series:
-        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    axes.set_ylabel(_("rapportcijfer"), fontsize=fontsize)
+    if series and narrow:
+        figure.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=fontsize)
+    elif series:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=fontsize)
     return Chart(title=title, description=description, figure=figure, key=key)
 
 

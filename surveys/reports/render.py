@@ -190,7 +190,7 @@ def _kerncijfers(figures: dict) -> dict | None:
     }
 
 
-def _chart(figures: dict, kind: str, period: date):
+def _chart(figures: dict, kind: str, period: date, *, narrow: bool = False):
     months = [date.fromisoformat(m) for m in figures["trend"]["months"]]
     series = {
         channel_label(channel): list(zip(months, values, strict=True)) for channel, values in figures["trend"]["series"]
@@ -204,7 +204,7 @@ def _chart(figures: dict, kind: str, period: date):
         "first": date_format(months[0], "F Y"),
         "last": date_format(months[-1], "F Y"),
     }
-    return trend_chart(series, title=title, description=description, key=f"trend-{kind}-{period:%Y%m}")
+    return trend_chart(series, title=title, description=description, key=f"trend-{kind}-{period:%Y%m}", narrow=narrow)
 
 
 def _logo(organisation: Organisation) -> tuple[bytes, str] | None:
@@ -233,8 +233,8 @@ def render_report(
     """``preview`` puts the images in the HTML as data: URIs (for a browser) instead of cid:."""
     kind, period = figures["kind"], date.fromisoformat(figures["period"])
     with override(language):
-        chart = _chart(figures, kind, period)
-        images = {TREND_CID: (chart.png(), "png")}
+        chart = _chart(figures, kind, period)  # the factsheet's, A4-wide
+        images = {TREND_CID: (_chart(figures, kind, period, narrow=True).png(dpi=110), "png")}
         if logo := _logo(organisation):
             images[LOGO_CID] = logo
         sources = {

@@ -13,3 +13,6 @@ def demo(django_db_setup, django_db_blocker):
         rollup_full()
         yield
         transaction.set_rollback(True)
+
+
+from tests.responses.conftest import assert_accessible, axe, browser, screenshot  # noqa: E402, F401

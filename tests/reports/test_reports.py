@@ -148,6 +148,24 @@ def test_the_mail_is_text_and_html_with_the_chart_as_a_cid_image_and_list_unsubs
     assert unsubscribe_url(recipient) in plain.get_content()
 
 
+def test_the_logo_travels_as_a_cid_image_and_is_on_the_factsheet(org, mailoutbox, settings, tmp_path):
+    from django.core.files.base import ContentFile
+    from matplotlib.figure import Figure
+
+    settings.MEDIA_ROOT = tmp_path
+    logo = io.BytesIO()
+    Figure(figsize=(2, 1)).savefig(logo, format="png", facecolor="#154273")
+    org.logo.save("logo.png", ContentFile(logo.getvalue()))
+    send(org)
+    found = parts(mailoutbox[0])
+    images = [part for part in parsed(mailoutbox[0]).walk() if part.get_content_type() == "image/png"]
+    assert sorted(image["Content-ID"] for image in images) == ["<logo@kto>", "<trend@kto>"]
+    assert 'src="cid:logo@kto"' in found["text/html"].get_content()
+    delivery = ReportDelivery.objects.get()
+    report = render_report(org, delivery.figures, [], "nl", attachments=False)
+    assert f'src="{(tmp_path / org.logo.name).as_uri()}"' in factsheet_html(report.context)
+
+
 def test_the_monthly_report_has_the_month_before_a_year_before_and_the_lowest_comments(org, mailoutbox):
     assert send(org, "month", NOVEMBER) == [DeliveryState.SENT]
     (message,) = mailoutbox

@@ -1,6 +1,7 @@
 """Responses in the admin: read-only, filtered and searched; a superuser's deletion leaves the
 figures."""
 
+import re
 from datetime import date
 
 import pytest
@@ -196,6 +197,9 @@ def test_the_count_of_a_long_list_is_capped(client, org_a, kcc_a, monkeypatch):
         ResponseFactory(organisation=org_a, comment=f"reactie {i}")
     client = logged_in(client, kcc_a)
     with CaptureQueriesContext(connection) as queries:
-        client.get("/admin/surveys/response/")
+        page = client.get("/admin/surveys/response/")
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 5" in sql for sql in counts), counts
+    assert re.search(r"\s5\+ reacties\s", page.content.decode())  # at least 5: the count stops there
+    monkeypatch.setattr(CappedPaginator, "CAP", 10_000)
+    assert re.search(r"\s8 reacties\s", client.get("/admin/surveys/response/").content.decode())
