@@ -37,10 +37,12 @@ def unsubscribe_url(recipient: ReportRecipient) -> str:
 
 
 class _Mime(MimeMessage):
-    """Takes the ``linesep`` Django's SMTP backend asks for."""
+    """Takes the ``linesep`` Django's SMTP backend asks for. Headers are not folded below RFC
+    5322's 998 characters: folded, the List-Unsubscribe address would become an encoded word
+    that mail clients do not read as a link."""
 
     def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
-        return super().as_bytes(unixfrom, policy=self.policy.clone(linesep=linesep))
+        return super().as_bytes(unixfrom, policy=self.policy.clone(linesep=linesep, max_line_length=998))
 
 
 class ReportEmail(mail.EmailMessage):

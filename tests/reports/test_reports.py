@@ -145,6 +145,8 @@ def test_the_mail_is_text_and_html_with_the_chart_as_a_cid_image_and_list_unsubs
     recipient = ReportRecipient.objects.get(email="manager@stichtse-vecht.example")
     assert message["List-Unsubscribe"] == f"<{unsubscribe_url(recipient)}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = mailoutbox[0].message().as_bytes(linesep="\r\n")
+    assert f"\r\nList-Unsubscribe: <{unsubscribe_url(recipient)}>\r\n".encode() in raw  # as it is, not encoded
     assert unsubscribe_url(recipient) in plain.get_content()
 
 
