@@ -186,11 +186,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A request that queues a task never waits for a broker that is down: one quick try (no publish
+# retries, a short connect timeout); what could not be queued is queued again by a beat sweep.
+# ("max_retries" is kombu's for opening a channel to publish on; a worker's own reconnecting is
+# broker_connection_retry's and goes on as before.)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "max_retries": 0}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "rollup-pass": {
         "task": "surveys.rollups.tasks.rollup_pass",
         "schedule": crontab(minute="*/2"),
+    },
+    "requeue-deliveries": {
+        "task": "surveys.invitations.tasks.requeue_deliveries",
+        "schedule": crontab(minute="*"),
     },
     "expire-invitations": {
         "task": "surveys.invitations.tasks.expire_invitations",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from surveys.common.bulk import insert_rows
+from surveys.common.queue import enqueue
 from surveys.common.time import AMSTERDAM, month_of
 from surveys.common.tokens import hash_token, new_token
 from surveys.organisations.models import Organisation, OrganisationChannel
@@ -140,7 +141,7 @@ def registered(contact: Contact) -> ContactResult:
 
 def _enqueue_deliveries(delivery_ids: list[int]) -> None:
     for delivery_id in delivery_ids:
-        send_invitation.delay(delivery_id)
+        enqueue(send_invitation, delivery_id)
 
 
 def register_contact(

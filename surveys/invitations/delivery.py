@@ -104,7 +104,7 @@ def send_delivery(delivery_id: int, *, final_attempt: bool = True) -> str:
             mark_delivery_failed(delivery, error=f"Gave up after {delivery.attempts} attempts: {exc}")
             return "failed"
         Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.RETRY, claimed_at=None, error=str(exc)[:1000]
+            status=Delivery.Status.RETRY, claimed_at=None, queued_at=timezone.now(), error=str(exc)[:1000]
         )
         raise
     mark_delivery_sent(delivery, reference=reference)

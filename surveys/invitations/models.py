@@ -87,6 +87,9 @@ class Delivery(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
     claimed_at = models.DateTimeField(_("in behandeling sinds"), null=True, blank=True)
+    # When its task was last queued: a pending delivery whose task never reached a worker (the
+    # broker was down) is queued again by the sweep (invitations.services.requeue_deliveries).
+    queued_at = models.DateTimeField(_("in de wachtrij gezet"), default=timezone.now)
     sent_at = models.DateTimeField(_("verzonden"), null=True, blank=True)
     provider_reference = models.CharField(_("referentie verzender"), max_length=100, blank=True)
     error = models.TextField(_("fout"), blank=True)

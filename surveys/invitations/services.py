@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from surveys.common.queue import enqueue
 from surveys.common.time import month_of
 from surveys.common.tokens import hash_token, new_token
 from surveys.organisations.models import Organisation
@@ -15,6 +18,9 @@ from surveys.rollups.models import RollupChange
 
 from .delivery import DELIVERY_LEASE, mark_delivery_failed
 from .models import Delivery, Invitation, InvitationStatus, OptOut
+from .tasks import send_invitation
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationUnavailable(Exception):
@@ -93,3 +99,28 @@ def expire_invitations(*, now: datetime | None = None) -> int:
     for delivery in Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - DELIVERY_LEASE):
         mark_delivery_failed(delivery, error="Interrupted while sending; not sent again to avoid a double message")
     return expired
+
+
+# A pending delivery's task reaches a worker within seconds; one still pending after this was not
+# queued (the broker was down) or was lost with the broker. A retry waits at most an hour (the
+# task's backoff), so one waiting longer than this lost its queued retry.
+REQUEUE_PENDING_AFTER = timedelta(minutes=2)
+REQUEUE_RETRY_AFTER = timedelta(minutes=70)
+REQUEUE_BATCH = 5000
+
+
+def requeue_deliveries(*, now: datetime | None = None) -> int:
+    """Beat (every minute): queue again the deliveries whose task never reached a worker. Sending
+    claims the row first, so a task queued twice still sends once. Returns how many were queued."""
+    now = now or timezone.now()
+    waiting = Delivery.objects.filter(
+        Q(status=Delivery.Status.PENDING, queued_at__lt=now - REQUEUE_PENDING_AFTER)
+        | Q(status=Delivery.Status.RETRY, queued_at__lt=now - REQUEUE_RETRY_AFTER),
+        invitation__expires_at__gt=now,
+    )
+    due = list(waiting.order_by("queued_at").values_list("pk", flat=True)[:REQUEUE_BATCH])
+    Delivery.objects.filter(pk__in=due).update(queued_at=now)  # the next sweep waits its turn again
+    queued = sum(enqueue(send_invitation, pk) for pk in due)
+    if due:
+        logger.info("Re-queued %d of %d deliveries whose task never reached a worker", queued, len(due))
+    return queued

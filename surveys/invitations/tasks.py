@@ -29,3 +29,11 @@ def expire_invitations() -> int:
     from .services import expire_invitations
 
     return expire_invitations()
+
+
+@shared_task(acks_late=True)
+def requeue_deliveries() -> int:
+    """Beat (every minute): queue again the deliveries whose task never reached a worker."""
+    from .services import requeue_deliveries
+
+    return requeue_deliveries()

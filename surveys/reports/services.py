@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from surveys.common.queue import enqueue
 from surveys.organisations.models import Organisation
 
 from .figures import lowest_comments, report_figures
@@ -55,7 +56,7 @@ def plan(moment: datetime) -> list[tuple[int, str, date]]:
         for organisation_id in subscriptions.values_list("organisation_id", flat=True).distinct():
             planned.append((organisation_id, kind, period))
     for organisation_id, kind, period in planned:
-        transaction.on_commit(partial(send_organisation_reports.delay, organisation_id, kind, period.isoformat()))
+        transaction.on_commit(partial(enqueue, send_organisation_reports, organisation_id, kind, period.isoformat()))
     return planned
 
 
@@ -95,7 +96,7 @@ def claim(organisation_id: int, kind: str, period: date, *, subscription_ids: li
 
 def _enqueue(delivery_ids: list[int]) -> None:
     for delivery_id in delivery_ids:
-        deliver_report.delay(delivery_id)
+        enqueue(deliver_report, delivery_id)
 
 
 def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
