@@ -21,9 +21,10 @@ from .messages import send_invitation_message
 from .models import Delivery, Invitation, InvitationStatus
 from .selectors import is_opted_out
 
-# A delivery claimed this long ago and still "sending" was interrupted (longer than the task's
-# hard time limit). It is not sent again: a resident may get no message, but never two.
-DELIVERY_LEASE = timedelta(minutes=20)
+# A delivery claimed this long ago and still "sending" was interrupted: sending is one call to
+# the gateway (at most 5 s to connect and 15 s to read) or to the SMTP server (EMAIL_TIMEOUT), so
+# a live worker has long finished. It is not sent again: a resident may get no message, never two.
+DELIVERY_LEASE = timedelta(minutes=2)
 
 
 def claim_delivery(delivery_id: int) -> Delivery | None:
@@ -40,11 +41,13 @@ def claim_delivery(delivery_id: int) -> Delivery | None:
 def _finish(delivery: Delivery, *, status: str, invitation_status: str, error: str = "", reference: str = "") -> None:
     """Record the end of a delivery and erase the address and the plain token."""
     now = timezone.now()
-    sent = status == Delivery.Status.SENT
+    # A delivery whose fate is unknown counts as sent: it was handed to the gateway, which nearly
+    # always means it went out (an invitation that did not arrive just stays unanswered).
+    sent = status in (Delivery.Status.SENT, Delivery.Status.UNKNOWN)
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
             status=status,
-            sent_at=now if sent else None,
+            sent_at=now if status == Delivery.Status.SENT else None,
             recipient="",
             token="",
             provider_reference=reference[:100],
@@ -76,6 +79,15 @@ def mark_delivery_sent(delivery: Delivery, *, reference: str = "") -> None:
 
 def mark_delivery_failed(delivery: Delivery, *, error: str) -> None:
     _finish(delivery, status=Delivery.Status.FAILED, invitation_status=InvitationStatus.FAILED, error=error)
+
+
+def mark_delivery_unknown(delivery: Delivery) -> None:
+    _finish(
+        delivery,
+        status=Delivery.Status.UNKNOWN,
+        invitation_status=InvitationStatus.SENT,
+        error="Interrupted while sending: the message may or may not have gone out; not sent again",
+    )
 
 
 def send_delivery(delivery_id: int, *, final_attempt: bool = True) -> str:

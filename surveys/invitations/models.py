@@ -77,6 +77,8 @@ class Delivery(models.Model):
         RETRY = "retry", _("Nieuwe poging volgt")
         SENT = "sent", _("Verzonden")
         FAILED = "failed", _("Mislukt")
+        # Its worker died while sending: the message may or may not have gone out (never sent again).
+        UNKNOWN = "unknown", _("Onbekend (onderbroken)")
 
     invitation = models.OneToOneField(
         Invitation, on_delete=models.CASCADE, related_name="delivery", verbose_name=_("uitnodiging")

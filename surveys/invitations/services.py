@@ -16,7 +16,7 @@ from surveys.organisations.models import Organisation
 from surveys.rollups import changes
 from surveys.rollups.models import RollupChange
 
-from .delivery import DELIVERY_LEASE, mark_delivery_failed
+from .delivery import DELIVERY_LEASE, mark_delivery_unknown
 from .models import Delivery, Invitation, InvitationStatus, OptOut
 from .tasks import send_invitation
 
@@ -84,7 +84,7 @@ def opt_out(*, organisation_id: int, address_hash: str) -> None:
 @transaction.atomic
 def expire_invitations(*, now: datetime | None = None) -> int:
     """Expired, unanswered invitations get status expired; deliveries of expired invitations lose
-    any address and token they still hold; interrupted deliveries (see DELIVERY_LEASE) are closed.
+    any address and token they still hold.
     Returns the number of invitations that expired."""
     now = now or timezone.now()
     expired = Invitation.objects.filter(
@@ -96,8 +96,6 @@ def expire_invitations(*, now: datetime | None = None) -> int:
     Delivery.objects.filter(invitation__expires_at__lte=now).exclude(recipient="", token="").update(
         recipient="", token=""
     )
-    for delivery in Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - DELIVERY_LEASE):
-        mark_delivery_failed(delivery, error="Interrupted while sending; not sent again to avoid a double message")
     return expired
 
 
@@ -110,9 +108,13 @@ REQUEUE_BATCH = 5000
 
 
 def requeue_deliveries(*, now: datetime | None = None) -> int:
-    """Beat (every minute): queue again the deliveries whose task never reached a worker. Sending
-    claims the row first, so a task queued twice still sends once. Returns how many were queued."""
+    """Beat (every minute): deliveries a dead worker left "sending" become "unknown" (see
+    DELIVERY_LEASE; never sent again); those whose task never reached a worker are queued again.
+    Sending claims the row first, so a task queued twice still sends once. Returns how many were
+    queued."""
     now = now or timezone.now()
+    for delivery in Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - DELIVERY_LEASE):
+        mark_delivery_unknown(delivery)
     waiting = Delivery.objects.filter(
         Q(status=Delivery.Status.PENDING, queued_at__lt=now - REQUEUE_PENDING_AFTER)
         | Q(status=Delivery.Status.RETRY, queued_at__lt=now - REQUEUE_RETRY_AFTER),

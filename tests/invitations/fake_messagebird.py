@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,7 @@ class FakeMessageBird:
     requests: list[ReceivedRequest] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     error_description: str = "fake error"
+    delay: float = 0.0  # seconds to wait before answering (a worker can be killed meanwhile)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -48,6 +50,7 @@ def start() -> FakeMessageBird:
                 body = {"_raw": raw.decode(errors="replace")}
             with fake.lock:
                 fake.requests.append(ReceivedRequest("POST", self.path, dict(self.headers.items()), body))
+            time.sleep(fake.delay)
             status = fake.next_status()
             if status < 300:
                 answer = {"id": f"mb-{len(fake.requests)}", "status": "accepted"}

@@ -82,8 +82,8 @@ def contact(number: int) -> dict:
 @pytest.mark.django_db(transaction=True)
 def test_with_redis_down_contacts_are_registered_and_every_invitation_is_sent_once_after(
     private_redis,
-    messagebird_for_worker,
-    worker,  # noqa: F811
+    messagebird_for_worker,  # noqa: F811
+    worker,
 ):
     process, log = worker
     organisation = create_organisation(name="Utrecht", slug="utrecht", channels=[Channel.TELEFOON])

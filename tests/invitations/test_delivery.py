@@ -22,7 +22,7 @@ from surveys.invitations.gateways import ConsoleGateway, MessageBirdGateway, Tra
 from surveys.invitations.links import invitation_url
 from surveys.invitations.messages import invitation_message, sms_text
 from surveys.invitations.models import Delivery, DeliveryMethod, Invitation, InvitationStatus, OptOut
-from surveys.invitations.services import create_invitation, expire_invitations, opt_out
+from surveys.invitations.services import create_invitation, opt_out, requeue_deliveries
 from surveys.invitations.tasks import send_invitation
 from surveys.invitations.unsubscribe import unsubscribe_token
 from surveys.organisations.models import Channel, Role, StaffMembership
@@ -287,10 +287,15 @@ def test_a_crash_after_the_provider_accepted_never_leads_to_a_second_message(org
     assert len(messagebird.requests) == 1
     assert send_invitation.delay(delivery.pk).get() == "skipped"  # the redelivered task
     assert len(messagebird.requests) == 1
-    # The sweep closes the interrupted delivery and erases the address.
-    expire_invitations(now=timezone.now() + DELIVERY_LEASE + timedelta(minutes=1))
+    # Within the lease nobody knows; after it the sweep settles the delivery as unknown, erases the
+    # address, counts the invitation as sent and sends nothing.
+    assert requeue_deliveries(now=timezone.now() + timedelta(minutes=1)) == 0
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENDING
+    requeue_deliveries(now=timezone.now() + DELIVERY_LEASE + timedelta(seconds=1))
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.recipient, delivery.token) == (Delivery.Status.FAILED, "", "")
+    assert (delivery.status, delivery.recipient, delivery.token) == (Delivery.Status.UNKNOWN, "", "")
+    assert delivery.invitation.status == InvitationStatus.SENT
+    assert len(messagebird.requests) == 1
 
 
 # --- the unsubscribe page -------------------------------------------------------------------
