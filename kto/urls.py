@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from surveys.common.unavailable import healthz, readyz
+
+handler500 = "surveys.common.unavailable.server_error"
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("surveys.api.urls")),
     path("", include("surveys.urls")),

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "surveys.common.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "surveys.common.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +85,8 @@ def database(url: str) -> dict:
             "Leave it unset for `make run`'s embedded PostgreSQL."
         )
     config["ATOMIC_REQUESTS"] = False
+    # A database that is away is noticed in seconds (a 503 for the resident), not after minutes.
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return config
 
 

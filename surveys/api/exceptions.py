@@ -9,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from surveys.common.unavailable import DATABASE_ERRORS, RETRY_AFTER
+
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -20,6 +22,12 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("Dit conflicteert met eerdere gegevens.")
     default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("KTO is even niet bereikbaar. Probeer het over een halve minuut opnieuw.")
+    default_code = "service_unavailable"
 
 
 def too_large_message(limit: int) -> str:
@@ -40,4 +48,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, DataError):
         # A value the database cannot hold (out of range, too long) that validation let through.
         exc = exceptions.ValidationError({"non_field_errors": [_("Een waarde valt buiten het toegestane bereik.")]})
-    return drf_exception_handler(exc, context)
+    elif isinstance(exc, DATABASE_ERRORS):
+        exc = ServiceUnavailable()
+    answer = drf_exception_handler(exc, context)
+    if answer is not None and isinstance(exc, ServiceUnavailable):
+        answer["Retry-After"] = str(RETRY_AFTER)
+    return answer
