@@ -1,6 +1,8 @@
 import io
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from .exceptions import RequestTooLarge, too_large_message
@@ -24,4 +26,7 @@ class LimitedJSONParser(JSONParser):
         data = stream.read(limit + 1) if stream is not None else b""
         if len(data) > limit:
             raise RequestTooLarge(too_large_message(limit))
-        return super().parse(io.BytesIO(data), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(data), media_type, parser_context)
+        except RecursionError:  # nesting deeper than Python's parser follows
+            raise ParseError(_("De JSON is te diep genest.")) from None

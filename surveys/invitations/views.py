@@ -18,7 +18,7 @@ from .unsubscribe import InvalidUnsubscribeToken, read_unsubscribe_token
 # clients' one-click unsubscribe POSTs cannot carry a CSRF token.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
     try:
         organisation_id, hashed = read_unsubscribe_token(token)

@@ -33,7 +33,7 @@ FORMATS = ("html", "pdf", "xlsx")
 # one-click unsubscribe (RFC 8058) POSTs without one. No session, so no cookie either.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
     recipient_id = read_unsubscribe_token(token)
     recipient = (

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from surveys.common.errors import answers_head
 from surveys.invitations.services import InvitationUnavailable, invitation_for_token, mark_opened
 from surveys.organisations.models import Organisation
 from surveys.organisations.selectors import organisation_measuring
@@ -72,6 +73,7 @@ def _thanks(organisation: Organisation, kiosk_channel: str | None = None):
 
 @csrf_exempt  # the secret token is the authorisation (see the module docstring)
 @never_cache
+@answers_head
 @require_http_methods(["GET", "POST"])
 def invitation_form(request, token: str):
     try:
@@ -114,6 +116,7 @@ def invitation_form(request, token: str):
 
 
 @never_cache
+@answers_head
 @require_http_methods(["GET"])
 def one_click(request, token: str, score: int):
     """Stores the score at once (the resident may close the page right away), then offers the
@@ -153,7 +156,7 @@ def invitation_action(token: str) -> str:
 
 @csrf_exempt  # an open form has nothing to protect (see the module docstring)
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def open_form(request, slug: str, channel: str):
     """An open link without a token, for a QR code or a tablet at the counter."""
     version = open_link_version(slug, channel)
@@ -187,7 +190,7 @@ def open_form(request, slug: str, channel: str):
     return _form_page(request, form=form, organisation=organisation, action=request.path, kiosk=kiosk)
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def thanks(request, slug: str):
     organisation = get_object_or_404(Organisation, slug=slug)
     channel = request.GET.get("kiosk", "")
