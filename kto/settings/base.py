@@ -127,6 +127,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("KTO_MAX_REQUEST_BYTES", default=2 * 1024 
 # Residents' form: comments longer than this are refused with a message.
 KTO_COMMENT_MAX_LENGTH = 2000
 KTO_INVITATION_VALID_DAYS = env.int("KTO_INVITATION_VALID_DAYS", default=14)
+# The API takes contacts and responses of at most this many days back: older ones would change
+# figures that have been published (a month's report goes out on its first working day).
+KTO_BACKDATE_DAYS = env.int("KTO_BACKDATE_DAYS", default=31)
 KTO_INVITATION_COOLDOWN_DAYS = env.int("KTO_INVITATION_COOLDOWN_DAYS", default=90)
 # Retention (AVG storage limitation), the defaults of each organisation's own terms: comments are
 # erased after this many months, raw responses, contacts and invitations deleted after that many.

@@ -13,7 +13,7 @@ from rest_framework.response import Response as ApiResponse
 from surveys.invitations import contacts
 from surveys.invitations.addresses import InvalidRecipient, normalise_recipient
 from surveys.invitations.links import invitation_url, one_click_urls
-from surveys.invitations.models import ContactOutcome, Delivery, DeliveryMethod, InvitationStatus
+from surveys.invitations.models import Contact, ContactOutcome, Delivery, DeliveryMethod, InvitationStatus
 from surveys.invitations.selectors import contact_of, deliveries_of, invitation_status
 from surveys.organisations.models import Channel
 
@@ -207,9 +207,45 @@ def output_context(results: list[contacts.ContactResult]) -> dict:
 # --- views ----------------------------------------------------------------------------------
 
 
-def _register(organisation, items: list[dict]) -> list[contacts.ContactResult]:
+class ReferenceConflict(Exception):
+    """Answered as 409 by the views, with the conflicts as they are (DRF's exceptions would make
+    every value a string)."""
+
+    def __init__(self, conflicts: list[dict], *, bulk: bool):
+        super().__init__(conflicts)
+        detail = _("Dit kenmerk (reference) is al geregistreerd met andere gegevens: %(fields)s.") % {
+            "fields": ", ".join(conflicts[0]["fields"])
+        }
+        self.body = {"detail": detail, "conflicts": conflicts} if bulk else {"detail": detail, **conflicts[0]}
+
+    def answer(self) -> ApiResponse:
+        return ApiResponse(self.body, status=status.HTTP_409_CONFLICT)
+
+
+# What a re-posted reference is compared on. The recipient and the method are not: KTO erases the
+# address once the invitation is sent, so it has nothing to compare them with.
+COMPARED = ("channel", "contact_moment", "language")
+
+
+def reference_conflicts(organisation, items: list[dict]) -> list[dict]:
+    """The items whose reference was registered before with another channel, moment or language."""
+    references = {item["reference"] for item in items if item["reference"]}
+    known = {c.reference: c for c in Contact.objects.filter(organisation=organisation, reference__in=references)}
+    conflicts = []
+    for index, item in enumerate(items):
+        contact = known.get(item["reference"])
+        fields = [name for name in COMPARED if contact is not None and getattr(contact, name) != item[name]]
+        if fields:
+            conflicts.append({"index": index, "reference": item["reference"], "fields": fields})
+    return conflicts
+
+
+def _register(organisation, items: list[dict], *, bulk: bool = False) -> list[contacts.ContactResult]:
     """All of ``items`` in one transaction (the service's), in order. A recipient the serializer
-    accepted but the invitation rules cannot use is still a 400, by index, with nothing stored."""
+    accepted but the invitation rules cannot use is still a 400, by index, with nothing stored; a
+    reference registered before with other data is a 409 naming the fields, with nothing stored."""
+    if conflicts := reference_conflicts(organisation, items):
+        raise ReferenceConflict(conflicts, bulk=bulk)
     inputs = [
         contacts.ContactInput(**{**item, "method": "" if item["method"] == NO_DELIVERY else item["method"]})
         for item in items
@@ -240,7 +276,7 @@ class ContactListView(OrganisationApiView):
                 ContactOutputSerializer,
                 description=_("Dit kenmerk was al geregistreerd; het eerste resultaat, zonder links."),
             ),
-            **error_responses(400, 401, 413),
+            **error_responses(400, 401, 409, 413),
         },
         examples=[
             examples.CONTACT_REQUEST,
@@ -256,6 +292,8 @@ class ContactListView(OrganisationApiView):
         serializer.is_valid(raise_exception=True)
         try:
             [result] = _register(self.organisation, [serializer.validated_data])
+        except ReferenceConflict as conflict:
+            return conflict.answer()
         except serializers.ValidationError as exc:
             raise serializers.ValidationError(exc.detail["errors"][0]["errors"]) from exc
         answer = ContactOutputSerializer(result, context=output_context([result])).data
@@ -297,7 +335,7 @@ class ContactBulkView(OrganisationApiView):
         request=BulkContactsInputSerializer,
         responses={
             200: OpenApiResponse(BulkContactsOutputSerializer, description=_("Alle contacten verwerkt.")),
-            **error_responses(400, 401, 413, bulk=True),
+            **error_responses(400, 401, 409, 413, bulk=True),
         },
         examples=[examples.BULK_REQUEST, examples.BULK_RESULT],
         tags=["contacts"],
@@ -315,7 +353,10 @@ class ContactBulkView(OrganisationApiView):
                 errors.append({"index": index, "errors": serializers.as_serializer_error(exc)})
         if errors:
             return ApiResponse({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-        results = _register(self.organisation, valid)
+        try:
+            results = _register(self.organisation, valid, bulk=True)
+        except ReferenceConflict as conflict:
+            return conflict.answer()
         return ApiResponse(BulkContactsOutputSerializer({"results": results}, context=output_context(results)).data)
 
     def _items(self, data) -> list:

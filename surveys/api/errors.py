@@ -95,7 +95,12 @@ def error_responses(*codes: int, bulk: bool = False) -> dict[int, OpenApiRespons
             examples=[examples.NOT_FOUND],
         ),
         409: OpenApiResponse(
-            ErrorDetail, description=_("De uitnodiging is al beantwoord."), examples=[examples.ALREADY_ANSWERED]
+            ErrorDetail,
+            description=_(
+                "Conflicteert met eerdere gegevens: de uitnodiging heeft al een antwoord, of het kenmerk "
+                "(reference) is al geregistreerd met ander kanaal, contactmoment of andere taal."
+            ),
+            examples=[examples.ALREADY_ANSWERED],
         ),
         413: OpenApiResponse(
             ErrorDetail, description=_("Het verzoek is te groot (maximaal 2 MB)."), examples=[examples.TOO_LARGE]

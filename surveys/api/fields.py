@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,10 @@ class AwareDateTimeField(serializers.DateTimeField):
         "invalid": _("Geef een datum en tijd in ISO 8601 met tijdzone, bijvoorbeeld 2026-03-02T14:30:00+01:00."),
         "naive": _("Geef de tijdzone op, bijvoorbeeld 2026-03-02T14:30:00+01:00 of 2026-03-02T13:30:00Z."),
         "range": _("Het contactmoment moet tussen 1 januari 2000 en nu liggen."),
+        "too_old": _(
+            "Het contactmoment ligt meer dan {days} dagen terug. Zo oude contacten neemt KTO niet aan: "
+            "ze zouden cijfers veranderen die al zijn gepubliceerd."
+        ),
     }
 
     def to_internal_value(self, value):
@@ -58,6 +63,8 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("range")
         if not EARLIEST_CONTACT <= moment <= timezone.now() + CLOCK_SKEW:
             self.fail("range")
+        if moment < timezone.now() - timedelta(days=settings.KTO_BACKDATE_DAYS):
+            self.fail("too_old", days=settings.KTO_BACKDATE_DAYS)
         return moment
 
 

@@ -16,7 +16,7 @@ from surveys.questionnaires.models import QuestionKind
 from surveys.questionnaires.services import current_version
 from surveys.responses import services
 from surveys.responses.models import Response, Source
-from surveys.responses.selectors import is_answered
+from surveys.responses.selectors import is_answered, response_to
 
 from . import examples
 from .base import LANGUAGES, OrganisationApiView
@@ -188,6 +188,8 @@ class ResponseCreateView(OrganisationApiView):
             raise serializers.ValidationError({"channel": [_("Dit kanaal hoort niet bij de uitnodiging.")]})
         if is_answered(invitation):
             raise Conflict(_("Deze uitnodiging is al beantwoord."))
+        if response_to(invitation) is not None:  # a one-click score: the resident's, not overwritten
+            raise Conflict(_("Deze uitnodiging heeft al een rapportcijfer van de inwoner (via de link)."))
         return invitation
 
 

@@ -1,12 +1,15 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from surveys.api.models import ApiKey
 from tests.api.conftest import ApiClient
 
 URL = "/api/v1/contacts/"
-BODY = {"channel": "balie", "contact_moment": "2026-01-05T10:00:00+01:00"}
+BODY = {"channel": "balie", "contact_moment": (timezone.now() - timedelta(days=1)).isoformat()}
 
 
 @pytest.mark.django_db

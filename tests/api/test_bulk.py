@@ -8,8 +8,11 @@ from surveys.invitations.models import Contact, Invitation
 URL = "/api/v1/contacts/bulk/"
 
 
+NOW = timezone.now()
+
+
 def item(n: int, **fields):
-    moment = (timezone.now() - timedelta(hours=2, minutes=n)).isoformat()
+    moment = (NOW - timedelta(hours=2, minutes=n)).isoformat()  # the same for a retried item
     return {"channel": "telefoon", "contact_moment": moment, "reference": f"call-{n}", **fields}
 
 
