@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install lock messages system-deps browser lint migrations-check pytest schemathesis clean
+.PHONY: run test install lock messages system-deps browser lint migrations-check pytest schemathesis audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ install: system-deps $(VENV)/.installed
 lock: | $(BIN)/python
 	$(BIN)/pip install -q uv
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes -o requirements-production.lock
 
 # gettext's msgfmt compiles the translations, and WeasyPrint draws PDFs with Pango; both are
 # installed from Debian's packages when missing.
@@ -88,7 +89,11 @@ migrations-check: install
 pytest: install messages browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: install messages browser lint migrations-check pytest
+# Known vulnerabilities in the lock; a clear "skipped" where the advisory data cannot be reached.
+audit: install
+	$(BIN)/python .ci/audit
+
+test: install messages browser lint migrations-check audit pytest
 
 # Schemathesis against the project's own OpenAPI schema, in-process (WSGI) with a valid API key:
 # no server errors, no answers that contradict the schema. Also part of `make test`.

@@ -1,0 +1,119 @@
+"""What an operator runs: the image's build steps (Dockerfile) run here as a script, gunicorn with
+the production settings serving the health checks and a resident's page, and compose.yaml read
+for its services and the variables the production settings require. (Docker itself cannot run
+here: no daemon, no compose plugin.)"""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from django.conf import settings
+
+from tests.reports.test_reports import unused_port
+from tests.worker import database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def build_time_env() -> dict[str, str]:
+    """The dummy values the Dockerfile gives collectstatic (read from the Dockerfile itself)."""
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    step = re.search(r"&& (DJANGO_SECRET_KEY=.*?) python manage.py collectstatic", dockerfile).group(1)
+    return dict(token.split("=", 1) for token in shlex.split(step))
+
+
+def clean_env(**extra) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KTO_", "CELERY_"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    return {**env, "DJANGO_SETTINGS_MODULE": "kto.settings.production", **extra}
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory) -> Path:
+    """The image's collectstatic step, with the Dockerfile's build-time values, run once."""
+    folder = tmp_path_factory.mktemp("static")
+    env = clean_env(**build_time_env(), DJANGO_STATIC_ROOT=str(folder))
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
+    )
+    return folder
+
+
+def test_the_images_collectstatic_step_runs_with_its_build_time_values(static_root):
+    manifest = (static_root / "staticfiles.json").read_text()
+    assert "surveys/kto.css" in manifest and "admin/css/base.css" in manifest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_with_the_production_settings_serves_the_checks_and_a_residents_page(tmp_path, static_root):
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(name="Stichtse Vecht", slug="stichtse-vecht")
+    port = unused_port()
+    env = clean_env(
+        DJANGO_SECRET_KEY="test-secret-" + "x" * 40,
+        KTO_ADDRESS_HASH_KEY="test-address-hash-key-" + "y" * 20,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        KTO_BASE_URL="https://kto.example.nl",
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.CELERY_BROKER_URL,
+        KTO_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+        DJANGO_STATIC_ROOT=str(static_root),
+    )
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "kto/gunicorn.conf.py", "kto.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = requests.get(base + "/healthz", timeout=15)  # the workers may still be loading
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.2)
+        assert health.status_code == 200  # over plain HTTP: the load balancer's check is not redirected
+        ready = requests.get(base + "/readyz", timeout=5)
+        assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok", "broker": "ok"})
+        assert requests.get(base + "/o/stichtse-vecht/balie/", allow_redirects=False, timeout=5).status_code == 301
+        page = requests.get(base + "/o/stichtse-vecht/balie/", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+        assert page.status_code == 200 and "Stichtse Vecht" in page.text
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+        assert "camera=()" in page.headers["Permissions-Policy"]
+        assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert "Set-Cookie" not in page.headers
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_compose_runs_web_worker_beat_on_postgresql_and_redis_with_every_required_variable():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat"}
+    for name in ("migrate", "web", "worker", "beat"):
+        assert services[name]["build"] == "." and services[name]["env_file"] == ".env"
+    assert services["worker"]["command"][:4] == ["celery", "-A", "kto", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "kto", "beat"]
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    required = set(re.findall(r'required\("(\w+)"\)', (ROOT / "kto/settings/production.py").read_text()))
+    example = {
+        line.split("=", 1)[0] for line in (ROOT / ".env.production.example").read_text().splitlines() if "=" in line
+    }
+    assert required <= example, required - example
