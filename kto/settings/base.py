@@ -162,6 +162,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("KTO_MAX_REQUEST_BYTES", default=2 * 1024 
 # Residents' form: comments longer than this are refused with a message.
 KTO_COMMENT_MAX_LENGTH = 2000
 KTO_INVITATION_VALID_DAYS = env.int("KTO_INVITATION_VALID_DAYS", default=14)
+# Rate limits (surveys/common/ratelimits.py), per client or per API key: "number/period".
+KTO_RATE_OPEN_FORM = env("KTO_RATE_OPEN_FORM", default="30/h")  # answers posted to an open form
+KTO_RATE_TOKEN_PAGES = env("KTO_RATE_TOKEN_PAGES", default="60/m")  # invitation and one-click pages
+KTO_RATE_API_KEY = env("KTO_RATE_API_KEY", default="600/m")
+KTO_RATE_API_WRONG_KEY = env("KTO_RATE_API_WRONG_KEY", default="30/m")
+# The client's address for the limits: REMOTE_ADDR, or the header a trusted proxy sets (such as
+# HTTP_X_REAL_IP). IPv6 clients count per /64.
+RATELIMIT_IP_META_KEY = env("KTO_CLIENT_IP_HEADER", default="REMOTE_ADDR")
+
 # The API takes contacts and responses of at most this many days back: older ones would change
 # figures that have been published (a month's report goes out on its first working day).
 KTO_BACKDATE_DAYS = env.int("KTO_BACKDATE_DAYS", default=31)
@@ -267,6 +276,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["surveys.api.permissions.HasOrganisationApiKey"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["surveys.common.ratelimits.ApiKeyThrottle"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

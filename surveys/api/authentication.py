@@ -6,6 +6,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from surveys.api.models import ApiKey
+from surveys.common.ratelimits import failed_api_key
 
 KEYWORD = "Api-Key"
 
@@ -25,6 +26,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Ongeldige API-sleutel.")) from exc
         api_key = ApiKey.objects.for_key(key)
+        if api_key is None and (wait := failed_api_key(request._request)):
+            raise exceptions.Throttled(wait=wait)
         if api_key is None:
             # Unknown and revoked keys get the same answer: a guess learns nothing.
             raise exceptions.AuthenticationFailed(_("Ongeldige of ingetrokken API-sleutel."))

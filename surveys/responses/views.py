@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from surveys.common.errors import answers_head
+from surveys.common.ratelimits import limited
 from surveys.invitations.services import InvitationUnavailable, invitation_for_token, mark_opened
 from surveys.organisations.models import Organisation
 from surveys.organisations.selectors import organisation_measuring
@@ -74,6 +75,7 @@ def _thanks(organisation: Organisation, kiosk_channel: str | None = None):
 @csrf_exempt  # the secret token is the authorisation (see the module docstring)
 @never_cache
 @answers_head
+@limited("token-pages", "KTO_RATE_TOKEN_PAGES")
 @require_http_methods(["GET", "POST"])
 def invitation_form(request, token: str):
     try:
@@ -117,6 +119,7 @@ def invitation_form(request, token: str):
 
 @never_cache
 @answers_head
+@limited("token-pages", "KTO_RATE_TOKEN_PAGES")
 @require_http_methods(["GET"])
 def one_click(request, token: str, score: int):
     """Stores the score at once (the resident may close the page right away), then offers the
@@ -156,6 +159,7 @@ def invitation_action(token: str) -> str:
 
 @csrf_exempt  # an open form has nothing to protect (see the module docstring)
 @never_cache
+@limited("open-form", "KTO_RATE_OPEN_FORM", method="POST")
 @require_http_methods(["GET", "HEAD", "POST"])
 def open_form(request, slug: str, channel: str):
     """An open link without a token, for a QR code or a tablet at the counter."""
