@@ -21,6 +21,8 @@ from kto.settings.production import *  # noqa: F403
 
 ROOT_URLCONF = os.environ.get("BENCH_URLCONF", __name__)
 STATIC_ROOT = os.environ.get("BENCH_STATIC_ROOT", "/tmp/formbench/static")  # noqa: S108
+# wrk is one client: the per-client rate limits would answer it 429 after the first 30 answers.
+RATELIMIT_ENABLE = False
 
 PAGE = "<!DOCTYPE html><html lang='nl'><title>Bare</title><p>Bare page.</p></html>"
 

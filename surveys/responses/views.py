@@ -43,7 +43,9 @@ def _in_language(url: str, **params: str) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def _form_page(request, *, form, organisation, action, one_click_score=None, status=200, kiosk=False):
+def _form_page(
+    request, *, form, organisation, action, one_click_score=None, confirm_score=None, status=200, kiosk=False
+):
     return render(
         request,
         "surveys/form.html",
@@ -53,6 +55,7 @@ def _form_page(request, *, form, organisation, action, one_click_score=None, sta
             "version": form.version,
             "action": _in_language(action, **({"kiosk": "1"} if kiosk else {})),
             "one_click_score": one_click_score,
+            "confirm_score": confirm_score,
         },
         status=status,
     )
@@ -149,7 +152,12 @@ def one_click(request, token: str, score: int):
     # (Nothing stored when a link scanner is at work: the form with the score chosen, to send.)
     form = ResponseForm(initial={"score": score}, version=version, language=language)
     return _form_page(
-        request, form=form, organisation=organisation, action=action, one_click_score=score if stored else None
+        request,
+        form=form,
+        organisation=organisation,
+        action=action,
+        one_click_score=score if stored else None,
+        confirm_score=None if stored else score,
     )
 
 

@@ -212,7 +212,9 @@ def test_a_link_scanner_opening_every_one_click_link_stores_nothing(client, invi
 
 def test_a_resident_who_sends_the_form_during_a_scanner_burst_is_stored(client, invitation):
     client.get(f"/s/{invitation.token}/3/")
-    client.get(f"/s/{invitation.token}/4/")  # a scanner
+    page = client.get(f"/s/{invitation.token}/4/")  # a scanner, or a resident tapping a second score
+    assert "Uw cijfer 4 is nog niet opgeslagen." in page.content.decode()  # says so, and how to confirm
+    assert "Tik onderaan op Versturen om het te bevestigen" in page.content.decode()
     answered = client.post(f"/s/{invitation.token}/", {"score": "7"}, follow=True)
     assert "Bedankt voor uw mening!" in answered.content.decode()
     assert Response.objects.get().score == 7
