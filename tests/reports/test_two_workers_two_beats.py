@@ -39,6 +39,23 @@ class Sink:
         return "250 OK"
 
 
+def harness_env(*, smtp_port: int, queue: str, start: str, origin: float, speed: float) -> dict[str, str]:
+    """The environment of a worker or beat on tests/reports/fast_clock.py: the test database and
+    Redis, this SMTP server and queue, the clock's start, origin and speed."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kto.settings.test",
+        "KTO_CELERY_EAGER": "0",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "KTO_CLOCK_START": start,
+        "KTO_CLOCK_ORIGIN": str(origin),
+        "KTO_CLOCK_SPEED": str(speed),
+        "KTO_TEST_SMTP_PORT": str(smtp_port),
+        "KTO_TEST_QUEUE": queue,
+    }
+
+
 def start(role: str, name: str, tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
     log = tmp_path / f"{name}.log"
     if role == "worker":
@@ -75,18 +92,13 @@ def test_two_workers_and_two_beats_send_each_report_once_over_a_month(tmp_path):
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=unused_port())
     controller.start()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kto.settings.test",
-        "KTO_CELERY_EAGER": "0",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.CELERY_BROKER_URL,
-        "KTO_CLOCK_START": "2018-12-31T06:00:00+01:00",
-        "KTO_CLOCK_ORIGIN": str(time.time() + STARTUP),
-        "KTO_CLOCK_SPEED": str(SPEED),
-        "KTO_TEST_SMTP_PORT": str(controller.port),
-        "KTO_TEST_QUEUE": f"kto-reports-e2e-{os.getpid()}",
-    }
+    env = harness_env(
+        smtp_port=controller.port,
+        queue=f"kto-reports-e2e-{os.getpid()}",
+        start="2018-12-31T06:00:00+01:00",
+        origin=time.time() + STARTUP,
+        speed=SPEED,
+    )
     processes = [start(role, f"{role}-{n}-{os.getpid()}", tmp_path, env) for role in ("worker", "beat") for n in (1, 2)]
     try:
         # 1 February 07:00 is 32 simulated days and an hour after the start: 32 real seconds.

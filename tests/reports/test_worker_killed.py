@@ -6,14 +6,11 @@ import asyncio
 import logging
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -21,10 +18,9 @@ from kto.celery import app
 from surveys.reports import services
 from surveys.reports.models import DeliveryState, ReportDelivery, ReportRecipient, ReportSubscription
 from tests.factories import OrganisationFactory
-from tests.worker import database_url
 
 from .test_reports import YEAR_2018, unused_port
-from .test_two_workers_two_beats import ROOT
+from .test_two_workers_two_beats import harness_env, start
 
 
 class StallingSink:
@@ -57,29 +53,11 @@ def test_a_worker_killed_mid_send_leaves_an_unknown_delivery_sent_again_only_by_
     controller = Controller(sink, hostname="127.0.0.1", port=unused_port())
     controller.start()
     queue = f"kto-reports-kill-{os.getpid()}"
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kto.settings.test",
-        "KTO_CELERY_EAGER": "0",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.CELERY_BROKER_URL,
-        # the fast clock's harness at the real speed: a worker that sends to this SMTP server
-        "KTO_CLOCK_START": timezone.now().isoformat(),
-        "KTO_CLOCK_ORIGIN": str(time.time()),
-        "KTO_CLOCK_SPEED": "1",
-        "KTO_TEST_SMTP_PORT": str(controller.port),
-        "KTO_TEST_QUEUE": queue,
-    }
-    args = ["worker", "--pool=solo", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"]
-    with log.open("w") as output:
-        worker = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "reports" / "fast_clock.py"), *args, "-n", f"kill-{os.getpid()}@%h"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    # the fast clock's harness at the real speed: a worker that sends to this SMTP server
+    env = harness_env(
+        smtp_port=controller.port, queue=queue, start=timezone.now().isoformat(), origin=time.time(), speed=1
+    )
+    worker, log = start("worker", f"kill-{os.getpid()}", tmp_path, env)
     try:
         wait(lambda: "ready." in log.read_text(), "the worker to start", worker, log)
         # Claimed and committed; its own queueing is left out (it would run eagerly here), and the
