@@ -84,22 +84,19 @@ SCORE_SUBJECT = {
 }
 
 
+VOLUME_SENTENCE = {
+    "telefoon": lambda: _("Er is %(count)s keer gebeld"),
+    "balie": lambda: _("Er kwamen %(count)s bezoekers aan de balie"),
+    "email": lambda: _("Er kwamen %(count)s e-mails binnen"),
+    "website": lambda: _("Er waren %(count)s contacten via de website"),
+    "chat": lambda: _("Er werden %(count)s chats gevoerd"),
+    "whatsapp": lambda: _("Er kwamen %(count)s WhatsApp-berichten binnen"),
+    "social": lambda: _("Er kwamen %(count)s berichten via sociale media binnen"),
+}
+
+
 def _volume_sentence(channel: str, contacts: int, previous: int | None, year: int) -> str:
-    count = format_count(contacts)
-    if channel == "telefoon":
-        text = _("Er is %(count)s keer gebeld") % {"count": count}
-    elif channel == "balie":
-        text = _("Er kwamen %(count)s bezoekers aan de balie") % {"count": count}
-    elif channel == "email":
-        text = _("Er kwamen %(count)s e-mails binnen") % {"count": count}
-    elif channel == "website":
-        text = _("Er waren %(count)s contacten via de website") % {"count": count}
-    elif channel == "chat":
-        text = _("Er werden %(count)s chats gevoerd") % {"count": count}
-    elif channel == "whatsapp":
-        text = _("Er kwamen %(count)s WhatsApp-berichten binnen") % {"count": count}
-    else:
-        text = _("Er kwamen %(count)s berichten via sociale media binnen") % {"count": count}
+    text = VOLUME_SENTENCE[channel]() % {"count": format_count(contacts)}
     if not previous or previous == contacts:
         return f"{text}."
     values = {"difference": format_count(abs(contacts - previous)), "year": year - 1}

@@ -27,7 +27,7 @@ def test_errors_are_all_english_with_accept_language_en(api):
     assert answer.status_code == 400
     text = messages(answer)
     assert "Not a valid string." in text and "is not a valid choice." in text
-    assert "Give a date and time in ISO 8601" in text or "ISO 8601" in text
+    assert "Give a date and time in ISO 8601 with a time zone" in text
     assert "Geen geldige" not in text and "Geef een" not in text
     assert answer["Content-Language"] == "en"
 

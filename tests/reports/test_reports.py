@@ -372,12 +372,15 @@ def test_a_beheerder_sends_by_hand_and_resends_from_the_admin(
 
 def test_kcc_staff_see_the_deliveries_but_cannot_send(org, client):
     send(org)
+    send(Organisation.objects.get(slug="utrecht"))
     client.force_login(staff_user("kcc-sv", org, Role.KCC))
     listing = client.get("/admin/surveys/reportdelivery/")
     assert listing.status_code == 200 and "manager@stichtse-vecht.example" in listing.content.decode()
     assert "Opnieuw versturen" not in listing.content.decode()
-    utrecht = ReportDelivery.objects.filter(organisation__slug="utrecht").first()
-    assert utrecht is None or client.get(f"/admin/surveys/reportdelivery/{utrecht.pk}/rapport.html").status_code == 404
+    assert "manager@utrecht.example" not in listing.content.decode()
+    utrecht = ReportDelivery.objects.get(organisation__slug="utrecht")
+    other = client.get(f"/admin/surveys/reportdelivery/{utrecht.pk}/rapport.html")
+    assert other.status_code == 404 and "Utrecht" not in other.content.decode()
 
 
 def test_send_reports_dry_run_then_send_then_nothing_twice(org, mailoutbox, django_capture_on_commit_callbacks):
