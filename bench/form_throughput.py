@@ -3,7 +3,7 @@ side by side, in one run, both under gunicorn (4 sync workers) with the producti
 
   form  GET and POST of /o/<slug>/balie/ (the POST stores a response and records its rollup
         changes, then answers 302 to the thanks page)
-  bare  GET and POST of /bare/ (bench/bare_site.py: a small page; one INSERT, then 302)
+  bare  GET and POST of /bare/ (bench/bare_urls.py: a small page; one INSERT, then 302)
 
 Targets: form/bare >= 0.3 for GET and for POST (requests/s, median of the rounds).
 
@@ -144,19 +144,26 @@ def wrk(url: str, method: str, duration: int) -> dict:
     command = ["wrk", "-t2", "-c16", f"-d{duration}s", "-H", "X-Forwarded-Proto: https"]
     if method == "POST":
         command += ["-s", str(WORK / "post.lua")]
-    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    return parse_wrk(subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout)
+
+
+def parse_wrk(out: str) -> dict:
+    """wrk's summary: requests per second and in all, non-2xx/3xx answers, socket errors, latency."""
 
     def number(pattern: str) -> float:
         match = re.search(pattern, out)
         return float(match.group(1)) if match else 0.0
 
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)  # with wrk --latency only
     return {
         "rps": number(r"Requests/sec:\s+([\d.]+)"),
         "requests": int(number(r"(\d+) requests in")),
         "non_2xx_3xx": int(number(r"Non-2xx or 3xx responses: (\d+)")),
         "socket_errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
         "latency": re.search(r"Latency\s+(\S+)", out).group(1),
+        "latency_max": re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1),
+        "latency_p99": p99.group(1) if p99 else None,
     }
 
 

@@ -7,10 +7,10 @@ SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 class LanguageMiddleware:
     """Dutch unless chosen otherwise with ``?lang=en`` (the visible switch, a plain link that works
-        without JavaScript); the browser's Accept-Language is ignored on purpose, because Dutch
-        government services are Dutch by default. Residents' pages set no cookie: the language travels
-        in their links. Staff pages (the admin, where a session cookie is set anyway) remember the
-        choice in Django's language cookie. The API follows Accept-Language (Dutch without one), so
+    without JavaScript); the browser's Accept-Language is ignored on purpose, because Dutch
+    government services are Dutch by default. Residents' pages set no cookie: the language travels
+    in their links. Staff pages (the admin, where a session cookie is set anyway) remember the
+    choice in Django's language cookie. The API follows Accept-Language (Dutch without one), so
     that each answer is in one language."""
 
     def __init__(self, get_response):

@@ -4,7 +4,9 @@ never contains the recipient's address (it ends up in the admin)."""
 
 from __future__ import annotations
 
+import logging
 import smtplib
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr, parseaddr
@@ -21,6 +23,8 @@ from .gateways import PermanentGatewayError, TransientGatewayError, get_gateway
 from .links import invitation_url, one_click_urls
 from .models import DeliveryMethod, Invitation
 from .unsubscribe import unsubscribe_url
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,27 @@ def whatsapp_text(message: InvitationMessage) -> str:
 
 
 def send_invitation_message(invitation: Invitation, *, method: str, recipient: str, token: str) -> str:
-    """Sends the invitation and returns the provider's reference."""
-    message = invitation_message(invitation, token=token, recipient=recipient)
+    """Sends the invitation and returns the provider's reference. A message that cannot be built
+    (a broken template, a missing URL: nothing went out) is a PermanentGatewayError, so that its
+    delivery is settled as failed instead of waiting, claimed, for the sweep's verdict "unknown"."""
+    if method not in DeliveryMethod.values:
+        raise PermanentGatewayError(f"Unknown delivery method {method!r}")
+    try:
+        message = invitation_message(invitation, token=token, recipient=recipient)
+        if method == DeliveryMethod.EMAIL:
+            outgoing = invitation_email(message, to=recipient)
+        else:
+            outgoing = sms_text(message) if method == DeliveryMethod.SMS else whatsapp_text(message)
+    except Exception as exc:
+        # The traceback for the operator, without the token (the address is in no message).
+        logger.error("Invitation %s: its message could not be built\n%s", invitation.pk, redacted_traceback(token))
+        raise PermanentGatewayError(f"The message could not be built ({type(exc).__name__}); nothing was sent") from exc
     if method == DeliveryMethod.EMAIL:
-        return send_email(invitation_email(message, to=recipient))
+        return send_email(outgoing)
     if method == DeliveryMethod.SMS:
-        return get_gateway().send_sms(recipient, sms_text(message))
-    if method == DeliveryMethod.WHATSAPP:
-        return get_gateway().send_whatsapp(recipient, whatsapp_text(message))
-    raise PermanentGatewayError(f"Unknown delivery method {method!r}")
+        return get_gateway().send_sms(recipient, outgoing)
+    return get_gateway().send_whatsapp(recipient, outgoing)
+
+
+def redacted_traceback(token: str) -> str:
+    return traceback.format_exc().replace(token, "[token]") if token else traceback.format_exc()

@@ -8,7 +8,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -63,11 +63,12 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
     """Read-only: a resident's answer is never edited. Superusers may delete (for example on a
     resident's request); the affected months are then recomputed by the rollup pass."""
 
+    # Short headers and dates, so that every column fits beside the filters at 1280 pixels.
     list_display = (
-        "submitted_at",
+        "submitted",
         "organisation",
         "channel",
-        "score",
+        "cijfer",
         "source",
         "short_comment",
         "is_complete",
@@ -154,6 +155,14 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         query = SearchQuery(search_term, config="dutch", search_type="websearch")
         # alias(), not annotate(): the vector is only matched, never selected for every row.
         return queryset.alias(search=SearchVector("comment", config="dutch")).filter(search=query), False
+
+    @admin.display(description=_("ingevuld"), ordering="submitted_at")
+    def submitted(self, obj):
+        return formats.date_format(timezone.localtime(obj.submitted_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("cijfer"), ordering="score")
+    def cijfer(self, obj):
+        return obj.score
 
     @admin.display(description=_("toelichting"))
     def short_comment(self, obj):

@@ -91,6 +91,15 @@ def test_the_staff_pages_have_no_wcag_21_aa_violations(
         page.goto("/admin/surveys/response/?period=2018")
         expect(page.get_by_role("link", name="Exporteer als CSV")).to_be_visible()
         screenshot(page, f"responses-list-{name}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+        if name == "desktop":  # at 1280 pixels every column fits beside the filters: nothing scrolls sideways
+            assert page.evaluate(FITS, "#result_list"), "the responses list scrolls sideways at 1280 pixels"
+
+
+FITS = """(selector) => {
+  const table = document.querySelector(selector);
+  return table.scrollWidth <= table.parentElement.clientWidth;
+}"""
 
 
 COLLECT_VIOLATIONS = """

@@ -298,6 +298,32 @@ def test_a_crash_after_the_provider_accepted_never_leads_to_a_second_message(org
     assert len(messagebird.requests) == 1
 
 
+def test_a_message_that_cannot_be_built_fails_at_once_and_logs_no_token(organisation, send_now, monkeypatch, caplog):
+    """A worker that cannot build the message (here: a URLconf without the residents' pages) sends
+    nothing: the delivery fails at once instead of waiting, claimed, for the sweep's "unknown"."""
+    from django.urls import NoReverseMatch
+
+    from surveys.invitations import messages
+
+    def no_url(token, language="nl"):
+        raise NoReverseMatch(f"Reverse for 'invitation' with token {token!r} not found")
+
+    monkeypatch.setattr(messages, "invitation_url", no_url)
+    with caplog.at_level(logging.ERROR, logger="surveys.invitations.messages"):
+        result = send_now(organisation, recipient="jan@example.nl", method="email")
+    delivery = Delivery.objects.get(pk=result.delivery.pk)
+    assert (delivery.status, delivery.attempts, delivery.recipient, delivery.token) == (
+        Delivery.Status.FAILED,
+        1,
+        "",
+        "",
+    )
+    assert delivery.error == "The message could not be built (NoReverseMatch); nothing was sent"
+    assert Invitation.objects.get(pk=result.invitation.pk).status == InvitationStatus.FAILED
+    assert mail.outbox == []
+    assert "NoReverseMatch" in caplog.text and "[token]" in caplog.text and result.token not in caplog.text
+
+
 # --- the unsubscribe page -------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ here: no daemon, no compose plugin.)"""
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -117,3 +118,28 @@ def test_compose_runs_web_worker_beat_on_postgresql_and_redis_with_every_require
         line.split("=", 1)[0] for line in (ROOT / ".env.production.example").read_text().splitlines() if "=" in line
     }
     assert required <= example, required - example
+
+
+def compose_command() -> list[str] | None:
+    """Docker's compose plugin, or the standalone docker-compose (Debian's package): either one
+    reads and checks the file without an engine."""
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    return ["docker-compose"] if shutil.which("docker-compose") else None
+
+
+@pytest.mark.skipif(compose_command() is None, reason="neither docker compose nor docker-compose is installed")
+def test_compose_config_accepts_the_filled_in_example_and_refuses_it_without_a_database_password(tmp_path):
+    """`docker compose config`, the operator's own check, on the example .env filled in."""
+    shutil.copy(ROOT / "compose.yaml", tmp_path / "compose.yaml")
+    example = (ROOT / ".env.production.example").read_text()
+    (tmp_path / ".env").write_text(example)
+    refused = subprocess.run([*compose_command(), "config"], cwd=tmp_path, capture_output=True, text=True)
+    assert refused.returncode != 0 and "set POSTGRES_PASSWORD in .env" in refused.stderr
+    (tmp_path / ".env").write_text(example.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=a-long-password\n"))
+    checked = subprocess.run([*compose_command(), "config"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    services = yaml.safe_load(checked.stdout)["services"]
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat"}
+    assert services["db"]["environment"]["POSTGRES_PASSWORD"] == "a-long-password"
+    for name in ("migrate", "web", "worker", "beat"):  # every process gets the .env's settings
+        assert services[name]["environment"]["DATABASE_URL"] == "postgres://kto:CHANGE-ME@db:5432/kto"
