@@ -19,12 +19,14 @@ COPY requirements-production.lock ./
 RUN pip install --require-hashes -r requirements-production.lock
 
 COPY . .
+# The production settings refuse to load without their variables: the build steps get dummy ones
+# (in this RUN only; the image keeps none of them).
 RUN pip install --no-deps . \
- && python manage.py compilemessages --ignore=.venv -v0 \
- && DJANGO_SECRET_KEY=build-only KTO_ADDRESS_HASH_KEY=build-only-not-a-secret-0123456789abcdef \
+ && export DJANGO_SECRET_KEY=build-only KTO_ADDRESS_HASH_KEY=build-only-not-a-secret-0123456789abcdef \
     DJANGO_ALLOWED_HOSTS=build KTO_BASE_URL=https://build.invalid \
     DATABASE_URL=postgres://build@build.invalid/build REDIS_URL=redis://build.invalid:6379/0 \
-    python manage.py collectstatic --noinput -v0 \
+ && python manage.py compilemessages --ignore=.venv -v0 \
+ && python manage.py collectstatic --noinput -v0 \
  && useradd --system --uid 10001 --home-dir /app kto
 
 USER kto

@@ -1,11 +1,10 @@
 """What an operator runs: the image's build steps (Dockerfile) run here as a script, gunicorn with
-the production settings serving the health checks and a resident's page, and compose.yaml read
-for its services and the variables the production settings require. (Docker itself cannot run
-here: no daemon, no compose plugin.)"""
+the production settings serving the health checks and a resident's page, compose.yaml read for
+its services and the variables the production settings require, and checked by compose's own
+`config` where compose is installed. (Docker itself cannot run here: no engine.)"""
 
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -23,11 +22,11 @@ from tests.worker import database_url
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def build_time_env() -> dict[str, str]:
-    """The dummy values the Dockerfile gives collectstatic (read from the Dockerfile itself)."""
+def image_build_steps() -> list[str]:
+    """The steps of the Dockerfile's RUN after `COPY . .`, one per `&&` (read from the Dockerfile)."""
     dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    step = re.search(r"&& (DJANGO_SECRET_KEY=.*?) python manage.py collectstatic", dockerfile).group(1)
-    return dict(token.split("=", 1) for token in shlex.split(step))
+    [run] = [line for line in dockerfile.splitlines() if line.startswith("RUN pip install --no-deps .")]
+    return [" ".join(step.split()) for step in run.removeprefix("RUN ").split("&&")]
 
 
 def clean_env(**extra) -> dict[str, str]:
@@ -38,23 +37,33 @@ def clean_env(**extra) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def static_root(tmp_path_factory) -> Path:
-    """The image's collectstatic step, with the Dockerfile's build-time values, run once."""
-    folder = tmp_path_factory.mktemp("static")
-    env = clean_env(**build_time_env(), DJANGO_STATIC_ROOT=str(folder))
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
-    )
-    return folder
+def image(tmp_path_factory) -> Path:
+    """The image's build steps run as a script on a copy of what `COPY . .` takes (.dockerignore's
+    folders and the compiled translations left out), with the test's Python for the image's; the
+    image's own `pip install` and `useradd` are left out (the dependencies are this venv's)."""
+    app = tmp_path_factory.mktemp("image") / "app"
+    left_out = (".git", ".venv", ".pgdata*", "media", "staticfiles", "test-artifacts", "__pycache__", "*.mo")
+    shutil.copytree(ROOT, app, ignore=shutil.ignore_patterns(*left_out))
+    steps = [step for step in image_build_steps() if not step.startswith(("pip install", "useradd"))]
+    env = clean_env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    subprocess.run(["bash", "-ec", " && ".join(steps)], cwd=app, env=env, check=True, timeout=300)
+    return app
 
 
-def test_the_images_collectstatic_step_runs_with_its_build_time_values(static_root):
-    manifest = (static_root / "staticfiles.json").read_text()
+def test_the_images_build_steps_run_with_the_production_settings_and_their_build_time_values(image):
+    assert [step.split()[:3] for step in image_build_steps()[1:]] == [
+        ["export", "DJANGO_SECRET_KEY=build-only", "KTO_ADDRESS_HASH_KEY=build-only-not-a-secret-0123456789abcdef"],
+        ["python", "manage.py", "compilemessages"],
+        ["python", "manage.py", "collectstatic"],
+        ["useradd", "--system", "--uid"],
+    ]
+    assert (image / "surveys/locale/en/LC_MESSAGES/django.mo").stat().st_size > 10_000
+    manifest = (image / "staticfiles/staticfiles.json").read_text()
     assert "surveys/kto.css" in manifest and "admin/css/base.css" in manifest
 
 
 @pytest.mark.django_db(transaction=True)
-def test_gunicorn_with_the_production_settings_serves_the_checks_and_a_residents_page(tmp_path, static_root):
+def test_gunicorn_with_the_production_settings_serves_the_checks_and_a_residents_page(tmp_path, image):
     from tests.factories import OrganisationFactory
 
     OrganisationFactory(name="Stichtse Vecht", slug="stichtse-vecht")
@@ -68,7 +77,7 @@ def test_gunicorn_with_the_production_settings_serves_the_checks_and_a_residents
         REDIS_URL=settings.CELERY_BROKER_URL,
         KTO_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
-        DJANGO_STATIC_ROOT=str(static_root),
+        DJANGO_STATIC_ROOT=str(image / "staticfiles"),
     )
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
