@@ -27,13 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kto_bench_export"
 
+# A third of the responses have a comment, spread over every day: (i / 1461) % 3, as i % 3 would
+# comment whole days (1461 days are a multiple of 3), and a search would walk days without a match.
 FILL = """
 INSERT INTO surveys_response (organisation_id, channel, survey_version_id, contact_moment, contact_month,
                               submitted_at, score, comment, language, source, is_complete)
 SELECT %(organisation)s, 'balie', %(version)s, moment, date_trunc('month', moment)::date, moment + interval '1 hour',
        1 + (i::bigint * 7919) %% 10,
-       CASE WHEN i %% 3 = 0 THEN left(repeat('Vriendelijk geholpen aan de balie, maar ik wachtte ' || (i %% 50)
-                                               || ' minuten. ', 3), 60 + i %% 60) ELSE '' END,
+       CASE WHEN (i / 1461) %% 3 = 0
+            THEN left(repeat('Vriendelijk geholpen aan de balie, maar ik wachtte ' || (i %% 50) || ' minuten. ', 3),
+                      60 + i %% 60)
+            ELSE '' END,
        'nl', 'open', true
   FROM generate_series(1, %(responses)s) AS i,
        LATERAL (SELECT timestamp with time zone '2015-01-01 09:00+01' + (i %% 1461) * interval '1 day'

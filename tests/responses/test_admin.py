@@ -199,7 +199,7 @@ def test_the_count_of_a_long_list_is_capped(client, org_a, kcc_a, monkeypatch):
     with CaptureQueriesContext(connection) as queries:
         page = client.get("/admin/surveys/response/")
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert counts and all("LIMIT 5" in sql for sql in counts), counts
+    assert counts and all("LIMIT 5" in sql and "ORDER BY" not in sql for sql in counts), counts
     assert re.search(r"\s5\+ reacties\s", page.content.decode())  # at least 5: the count stops there
     monkeypatch.setattr(CappedPaginator, "CAP", 10_000)
     assert re.search(r"\s8 reacties\s", client.get("/admin/surveys/response/").content.decode())
