@@ -1,6 +1,6 @@
 """Staff see only their own organisation's data. Use this in EVERY admin of KTO data.
 
-    from surveys.admin_scoping import OrganisationScopedAdminMixin
+    from surveys.organisations.scoping import OrganisationScopedAdminMixin
 
     @admin.register(ApiKey)
     class ApiKeyAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):   # the mixin comes first
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
@@ -102,6 +103,16 @@ def _scoped_list_filter(model, entry):
     return entry
 
 
+class ChangeListWithLanguageSwitch(ChangeList):
+    """``?lang=en`` chooses the staff pages' language (surveys.common.middleware), so it is no
+    filter: Django's list would answer an unknown parameter with its "?e=1" error."""
+
+    def get_filters_params(self, params=None):
+        params = super().get_filters_params(params)
+        params.pop("lang", None)
+        return params
+
+
 class OrganisationScopedAdminMixin:
     """See the module docstring. Works for ModelAdmin and InlineModelAdmin."""
 
@@ -112,6 +123,9 @@ class OrganisationScopedAdminMixin:
 
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), request.user, self.get_organisation_lookup())
+
+    def get_changelist(self, request, **kwargs):
+        return ChangeListWithLanguageSwitch
 
     def get_list_filter(self, request):
         entries = list(super().get_list_filter(request))

@@ -142,7 +142,7 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
             return gettext("Na het opslaan.")
         url = reverse("admin:surveys_surveyversion_preview", args=[obj.pk])
         return format_html(
-            '<a href="{}">{}</a> · <a href="{}?lang=en">{}</a>', url, gettext("Nederlands"), url, gettext("Engels")
+            '<a href="{}">{}</a> · <a href="{}?language=en">{}</a>', url, gettext("Nederlands"), url, gettext("Engels")
         )
 
     def preview_view(self, request, pk: int):
@@ -152,7 +152,8 @@ class SurveyVersionAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
             raise Http404
         from surveys.responses.forms import ResponseForm  # the residents' form, as they get it
 
-        language = request.GET.get("lang", settings.LANGUAGE_CODE)
+        # ?language=, not the site's ?lang=: previewing English leaves the staff member's admin in Dutch.
+        language = request.GET.get("language", settings.LANGUAGE_CODE)
         language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         with translation.override(language):
             context = {

@@ -32,6 +32,16 @@ def test_admin_switches_to_english(client, org_a, beheerder_a):
     assert "This version already has responses" in client.get(change_url(version)).content.decode()
 
 
+def test_the_language_switch_on_a_list_is_no_filter(client, org_a, kcc_a):
+    """?lang=en on any list (not only the dashboard) switches the language and shows the list,
+    instead of Django's "?e=1" answer to an unknown filter."""
+    ResponseFactory(organisation=org_a, comment="Snel geholpen")
+    page = logged_in(client, kcc_a).get("/admin/surveys/response/?lang=en")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Snel geholpen" in text and "Select response to view" in text
+
+
 def test_staff_without_membership_sees_no_kto_data(client, org_a):
     ResponseFactory(organisation=org_a, comment="Geheim")
     user = staff_user("los")

@@ -2,6 +2,7 @@
 can be previewed in Dutch and English as residents will see it."""
 
 import pytest
+from django.conf import settings
 
 from tests.questionnaires.test_admin import post_question
 from tests.staff import balie_version, change_url, logged_in
@@ -34,7 +35,7 @@ def test_a_wrong_option_keeps_what_was_typed(client, org_a, beheerder_a):
     assert 'value="Eerste"' in page and 'value="Tweede"' in page
 
 
-@pytest.mark.parametrize(("query", "expected"), [("", "Hoe tevreden bent u?"), ("?lang=en", "How satisfied")])
+@pytest.mark.parametrize(("query", "expected"), [("", "Hoe tevreden bent u?"), ("?language=en", "How satisfied")])
 def test_a_version_is_previewed_in_dutch_and_english(client, org_a, kcc_a, query, expected):
     version = balie_version(org_a)
     page = logged_in(client, kcc_a).get(f"/admin/surveys/surveyversion/{version.pk}/voorbeeld/{query}")
@@ -44,6 +45,7 @@ def test_a_version_is_previewed_in_dutch_and_english(client, org_a, kcc_a, query
     assert "disabled" in text and ("Voorbeeld" in text or "Preview" in text)
     question = version.questions.first()
     assert (question.text_en if query else question.text_nl) in text
+    assert settings.LANGUAGE_COOKIE_NAME not in page.cookies  # the staff member's admin stays in its language
 
 
 def test_the_preview_is_only_of_the_own_organisation(client, org_b, kcc_a):
@@ -54,4 +56,4 @@ def test_the_preview_is_only_of_the_own_organisation(client, org_b, kcc_a):
 def test_the_version_page_links_its_preview(client, org_a, beheerder_a):
     version = balie_version(org_a)
     page = logged_in(client, beheerder_a).get(change_url(version)).content.decode()
-    assert f"/admin/surveys/surveyversion/{version.pk}/voorbeeld/?lang=en" in page
+    assert f"/admin/surveys/surveyversion/{version.pk}/voorbeeld/?language=en" in page

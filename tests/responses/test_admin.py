@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -201,5 +202,24 @@ def test_the_count_of_a_long_list_is_capped(client, org_a, kcc_a, monkeypatch):
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 5" in sql and "ORDER BY" not in sql for sql in counts), counts
     assert re.search(r"\s5\+ reacties\s", page.content.decode())  # at least 5: the count stops there
+    searched = client.get("/admin/surveys/response/?q=reactie").content.decode()
+    assert "5+ resultaten (" in searched  # the search bar's count says so too
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "5+ results (" in client.get("/admin/surveys/response/?q=reactie").content.decode()
+    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
     monkeypatch.setattr(CappedPaginator, "CAP", 10_000)
     assert re.search(r"\s8 reacties\s", client.get("/admin/surveys/response/").content.decode())
+    assert "8 resultaten (" in client.get("/admin/surveys/response/?q=reactie").content.decode()
+
+
+def test_a_list_of_more_than_a_thousand_says_1000_plus(client, org_a, kcc_a):
+    first = ResponseFactory(organisation=org_a, comment="wachten")
+    copies = [
+        Response(**{f.attname: getattr(first, f.attname) for f in Response._meta.concrete_fields if not f.primary_key})
+        for _ in range(1000)
+    ]
+    Response.objects.bulk_create(copies)
+    client = logged_in(client, kcc_a)
+    page = client.get("/admin/surveys/response/?q=wachten").content.decode()
+    assert "1.000+ resultaten (" in page and re.search(r"\s1\.000\+ reacties\s", page)
+    assert '<a href="?p=20&amp;q=wachten" class="end">' in page and "p=21" not in page  # 20 pages of 50
