@@ -18,7 +18,7 @@ from surveys.organisations.scoping import OrganisationScopedAdminMixin, ReadOnly
 from surveys.questionnaires.models import QuestionKind
 
 from . import exports, services
-from .filters import CappedPaginator, HasCommentFilter, PeriodFilter, ScoreBandFilter
+from .filters import CappedPaginator, FollowUpFilter, HasCommentFilter, PeriodFilter, ScoreBandFilter
 from .models import Answer, ExportLog, Response
 
 
@@ -80,6 +80,7 @@ class ResponseAdmin(OrganisationScopedAdminMixin, admin.ModelAdmin):
         HasCommentFilter,
         "survey_version",
         "source",
+        FollowUpFilter,
         LanguageFilter,
     )
     list_select_related = ("organisation",)

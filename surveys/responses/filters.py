@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from surveys.common.time import add_months, parse_month
+from surveys.followups.models import FollowUpStatus
 from surveys.organisations.roles import membership_of
 from surveys.rollups.models import PeriodKind, ScoreRollup
 
@@ -95,6 +96,26 @@ class HasCommentFilter(admin.SimpleListFilter):
         if self.value():
             raise IncorrectLookupParameters(self.value())
         return queryset
+
+
+class FollowUpFilter(admin.SimpleListFilter):
+    """The response's follow-up (terugbelverzoek): none, or the state it is in."""
+
+    title = _("terugbelverzoek")
+    parameter_name = "follow_up"
+    NONE = "none"
+
+    def lookups(self, request, model_admin):
+        return [(self.NONE, _("geen")), *FollowUpStatus.choices]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if self.value() == self.NONE:
+            return queryset.filter(follow_up__isnull=True)
+        if self.value() not in FollowUpStatus.values:
+            raise IncorrectLookupParameters(self.value())
+        return queryset.filter(follow_up__status=self.value())
 
 
 class CappedPaginator(Paginator):

@@ -184,7 +184,33 @@ def test_score_band_and_comment_filters(client, org_a, kcc_a, query, shown, hidd
     assert hidden not in text
 
 
-@pytest.mark.parametrize("query", ["score_band=heel-laag", "has_comment=misschien", "period=2018-13"])
+def test_the_follow_up_filter(client, org_a, kcc_a):
+    from surveys.followups.models import FollowUp, FollowUpStatus
+
+    for score, status in ((2, FollowUpStatus.NEW), (3, FollowUpStatus.IN_PROGRESS), (4, FollowUpStatus.DONE)):
+        response = ResponseFactory(organisation=org_a, score=score, comment=f"terugbellen {status}")
+        closed = response.submitted_at if status == FollowUpStatus.DONE else None
+        FollowUp.objects.update_or_create(  # (a low score with a comment may have opened one already)
+            response=response,
+            defaults={"organisation": org_a, "status": status, "due_at": response.submitted_at, "closed_at": closed},
+        )
+    ResponseFactory(organisation=org_a, score=9, comment="geen verzoek")
+    client = logged_in(client, kcc_a)
+    listed = client.get("/admin/surveys/response/").content.decode()
+    assert "Op terugbelverzoek" in listed and "In behandeling" in listed
+    for query, shown in [
+        ("none", "geen verzoek"),
+        ("new", "terugbellen new"),
+        ("in_progress", "terugbellen in_progress"),
+    ]:
+        text = client.get(f"/admin/surveys/response/?follow_up={query}").content.decode()
+        comments = set(re.findall(r"terugbellen \w+|geen verzoek", text))
+        assert comments == {shown}, (query, comments)
+
+
+@pytest.mark.parametrize(
+    "query", ["score_band=heel-laag", "has_comment=misschien", "period=2018-13", "follow_up=misschien"]
+)
 def test_a_wrong_filter_value_is_not_a_server_error(client, org_a, kcc_a, query):
     page = logged_in(client, kcc_a).get(f"/admin/surveys/response/?{query}")
     assert page.status_code == 302 and page.url.endswith("?e=1")
