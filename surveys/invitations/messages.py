@@ -145,8 +145,9 @@ def send_invitation_message(invitation: Invitation, *, method: str, recipient: s
         else:
             outgoing = sms_text(message) if method == DeliveryMethod.SMS else whatsapp_text(message)
     except Exception as exc:
-        # The traceback for the operator, without the token (the address is in no message).
-        logger.error("Invitation %s: its message could not be built\n%s", invitation.pk, redacted_traceback(token))
+        # The traceback for the operator, without the token and the address.
+        trace = redacted_traceback({token: "[token]", recipient: "[address]"})
+        logger.error("Invitation %s: its message could not be built\n%s", invitation.pk, trace)
         raise PermanentGatewayError(f"The message could not be built ({type(exc).__name__}); nothing was sent") from exc
     if method == DeliveryMethod.EMAIL:
         return send_email(outgoing)
@@ -155,5 +156,9 @@ def send_invitation_message(invitation: Invitation, *, method: str, recipient: s
     return get_gateway().send_whatsapp(recipient, outgoing)
 
 
-def redacted_traceback(token: str) -> str:
-    return traceback.format_exc().replace(token, "[token]") if token else traceback.format_exc()
+def redacted_traceback(secrets: dict[str, str]) -> str:
+    """The exception being handled, formatted, with every secret replaced by its placeholder."""
+    trace = traceback.format_exc()
+    for secret, placeholder in secrets.items():
+        trace = trace.replace(secret, placeholder) if secret else trace
+    return trace

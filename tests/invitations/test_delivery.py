@@ -306,7 +306,7 @@ def test_a_message_that_cannot_be_built_fails_at_once_and_logs_no_token(organisa
     from surveys.invitations import messages
 
     def no_url(token, language="nl"):
-        raise NoReverseMatch(f"Reverse for 'invitation' with token {token!r} not found")
+        raise NoReverseMatch(f"Reverse for 'invitation' with token {token!r} for jan@example.nl not found")
 
     monkeypatch.setattr(messages, "invitation_url", no_url)
     with caplog.at_level(logging.ERROR, logger="surveys.invitations.messages"):
@@ -322,6 +322,7 @@ def test_a_message_that_cannot_be_built_fails_at_once_and_logs_no_token(organisa
     assert Invitation.objects.get(pk=result.invitation.pk).status == InvitationStatus.FAILED
     assert mail.outbox == []
     assert "NoReverseMatch" in caplog.text and "[token]" in caplog.text and result.token not in caplog.text
+    assert "[address]" in caplog.text and "jan@example.nl" not in caplog.text
 
 
 # --- the unsubscribe page -------------------------------------------------------------------
