@@ -98,6 +98,25 @@ def report_workbook(figures: dict) -> bytes:
     return _saved(workbook)
 
 
+def _period_header() -> list[str]:
+    return [_("cijfer"), _("n"), _("een jaar eerder"), _("significant"), _("indicatief"), _("respons")]
+
+
+def _period_cells(figure) -> list:
+    """One period's figure as the columns of _period_header()."""
+    if figure is None:
+        return [None, 0, None, False, False, None]
+    previous = _rounded(figure.previous.mean) if figure.previous else None
+    return [
+        _rounded(figure.mean),
+        figure.n,
+        previous,
+        bool(figure.significant),
+        bool(figure.indicative),
+        _rounded(figure.response_rate, 4),
+    ]
+
+
 def dashboard_workbook(figures, volumes, volume_years) -> bytes:
     """``figures`` as dashboard.selectors.dashboard() gives them; ``volumes``: its kerncijfers."""
     workbook = Workbook()
@@ -106,35 +125,9 @@ def dashboard_workbook(figures, volumes, volume_years) -> bytes:
     _sheet(
         workbook,
         _("Rapportcijfers"),
+        [_("Kanaal"), _("Maand"), *_period_header(), _("Jaar"), *_period_header()],
         [
-            _("Kanaal"),
-            _("Maand"),
-            _("cijfer"),
-            _("n"),
-            _("een jaar eerder"),
-            _("Jaar"),
-            _("cijfer"),
-            _("n"),
-            _("een jaar eerder"),
-            _("significant"),
-            _("indicatief"),
-            _("respons"),
-        ],
-        [
-            [
-                row.label,
-                f"{month:%Y-%m}",
-                _rounded(row.month.mean) if row.month else None,
-                row.month.n if row.month else 0,
-                _rounded(row.month.previous.mean) if row.month and row.month.previous else None,
-                year,
-                _rounded(row.year.mean) if row.year else None,
-                row.year.n if row.year else 0,
-                _rounded(row.year.previous.mean) if row.year and row.year.previous else None,
-                bool(row.year and row.year.significant),
-                bool(row.year and row.year.indicative),
-                _rounded(row.year.response_rate, 4) if row.year else None,
-            ]
+            [row.label, f"{month:%Y-%m}", *_period_cells(row.month), year, *_period_cells(row.year)]
             for row in figures.rows
         ],
     )

@@ -2,6 +2,7 @@
 only the user's own organisation; read from the rollups only; bad periods answered clearly."""
 
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -83,8 +84,8 @@ def test_stichtse_vecht_2018_as_the_press_release_has_it(client, kcc):
     page = kcc(client, "stichtse-vecht").get("/admin/?year=2018")
     assert page.status_code == 200
     scores = rows_by_label(tables(page)["scores-heading"])
-    # column 3 is 2018, column 4 is 2017 (columns 1-2: the latest month and a year before it)
-    assert score(scores["Alle kanalen"][2]) == "8,3"
+    # column 4 is 2018, column 5 is 2017 (columns 1-3: the latest month, a year before it, its response rate)
+    assert score(scores["Alle kanalen"][3]) == "8,3"
     expected = {
         "Balie": ("8,7", "8,5"),
         "Telefoon": ("8,3", "8,0"),
@@ -93,8 +94,8 @@ def test_stichtse_vecht_2018_as_the_press_release_has_it(client, kcc):
         "Website": ("6,0", "6,0"),
     }
     for channel, (this_year, last_year) in expected.items():
-        assert (score(scores[channel][2]), scores[channel][3]) == (this_year, last_year), channel
-    assert "n=3.000" in scores["Balie"][2]
+        assert (score(scores[channel][3]), scores[channel][4]) == (this_year, last_year), channel
+    assert "n=3.000" in scores["Balie"][3]
     volumes = rows_by_label(tables(page)["volumes-heading"])
     assert volumes["Telefoon"][-2:] == ["77.500", "74.000 (−5%)"]
     assert volumes["Balie"][-1] == "48.000 (+7%)"
@@ -114,7 +115,7 @@ def test_utrecht_2018_waardering_and_kerncijfers(client, kcc):
         "Telefoon": ("7,7", "8,0"),
         "E-mail": ("5,9", "6,1"),
     }.items():
-        assert (score(scores[channel][2]), scores[channel][3]) == (this_year, last_year), channel
+        assert (score(scores[channel][3]), scores[channel][4]) == (this_year, last_year), channel
     volumes = rows_by_label(tables(page)["volumes-heading"])
     assert volumes["Website"] == ["211.105", "223.449 (+6%)", "233.453 (+4%)", "260.704 (+12%)"]
     assert volumes["E-mail"] == ["32.347", "20.578 (−36%)", "19.287 (−6%)", "18.671 (−3%)"]
@@ -230,9 +231,62 @@ def test_the_dashboards_figures_as_xlsx(client, kcc):
     assert answer["Content-Disposition"] == 'attachment; filename="kto-stichtse-vecht-2018-12.xlsx"'
     workbook = load_workbook(io.BytesIO(answer.content))
     assert workbook.sheetnames == ["Rapportcijfers", "Verloop per maand", "Verdeling 2018", "Kerncijfers"]
-    scores = {row[0]: row for row in workbook["Rapportcijfers"].iter_rows(min_row=2, values_only=True)}
-    assert round(scores["Balie"][6], 1) == 8.7 and round(scores["Balie"][8], 1) == 8.5
-    assert scores["Balie"][7] == 3000
+    header, *rows = workbook["Rapportcijfers"].iter_rows(values_only=True)
+    period = ("cijfer", "n", "een jaar eerder", "significant", "indicatief", "respons")
+    assert header == ("Kanaal", "Maand", *period, "Jaar", *period)
+    scores = {row[0]: row for row in rows}
+    assert scores["Balie"][1] == "2018-12" and scores["Balie"][3] > 0  # the month's n
+    assert round(scores["Balie"][9], 1) == 8.7 and round(scores["Balie"][11], 1) == 8.5
+    assert scores["Balie"][10] == 3000
     volumes = {row[0]: row for row in workbook["Kerncijfers"].iter_rows(min_row=2, values_only=True)}
     assert volumes["Telefoon"][-2:] == (77_500, 74_000)
     assert len(list(workbook["Verloop per maand"].iter_rows(min_row=2))) == 24
+
+
+def test_the_response_rate_of_the_month_and_the_year(client, db):
+    """Of 4 invitations sent in March 2018 one was answered (25%); in April one of 2 (50%): the
+    dashboard of April shows 50% for the month and 33% for the year, on screen and in its XLSX."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from surveys.common.time import AMSTERDAM
+    from surveys.invitations.services import create_invitation
+    from surveys.organisations.models import Channel
+    from surveys.responses.models import Source
+    from surveys.responses.services import submit_response
+    from tests.factories import OrganisationFactory
+
+    organisation = OrganisationFactory(name="Gemeente Respons", slug="respons")
+    for month, sent in ((3, 4), (4, 2)):
+        moment = datetime(2018, month, 10, 12, tzinfo=AMSTERDAM)
+        invitations = [
+            create_invitation(organisation=organisation, channel=Channel.TELEFOON, contact_moment=moment)[0]
+            for _ in range(sent)
+        ]
+        submit_response(
+            organisation=organisation,
+            channel=Channel.TELEFOON,
+            score=7,
+            source=Source.INVITATION,
+            invitation=invitations[0],
+            contact_moment=moment,
+        )
+    rollup_full()
+    client.force_login(staff_user("kcc-rate", organisation))
+    page = client.get("/admin/?year=2018&month=4")
+    scores = tables(page)["scores-heading"]
+    assert scores[0] == [
+        "Kanaal",
+        "april 2018",
+        "een jaar eerder",
+        "respons april 2018",
+        "2018",
+        "2017",
+        "reacties 2018",
+        "respons 2018",
+    ]
+    assert rows_by_label(scores)["Telefoon"][2] == "50%" and rows_by_label(scores)["Telefoon"][6] == "33%"
+    workbook = load_workbook(io.BytesIO(client.get("/admin/?year=2018&month=4&format=xlsx").content))
+    telefoon = {row[0]: row for row in workbook["Rapportcijfers"].iter_rows(min_row=2, values_only=True)}["Telefoon"]
+    assert (telefoon[7], round(telefoon[14], 4)) == (0.5, 0.3333)  # the month's and the year's "respons"
