@@ -19,6 +19,7 @@ What the mixin does, for a user who is not a superuser:
 - Adding is refused to staff without a membership.
 - ``list_filter`` entries on a relation (``"organisation"``, ``"survey"``, ...) only list the
   related rows the user may see, so the names of other organisations never show up in a filter.
+- Its lists take ``?lang=`` (the site's language switch) as no filter (ChangeListWithLanguageSwitch).
 
 How a row is tied to its organisation is found from the model: the model itself for Organisation,
 its ``organisation`` foreign key, or a chain of foreign keys that ends in one (Question ->
@@ -27,7 +28,7 @@ version -> survey -> organisation), at most three steps. Set ``organisation_look
 non-superusers nothing at all, never everything.
 
 The mixin decides which ROWS are visible; what a user may DO (view, change, ...) comes from
-Django's permissions, which KTO grants by role (surveys/roles.py). Superusers see and may do all.
+Django's permissions, which KTO grants by role (surveys/organisations/roles.py). Superusers see and may do all.
 """
 
 from __future__ import annotations
