@@ -6,3 +6,8 @@ class SurveysConfig(AppConfig):
     name = "surveys"
     verbose_name = _("Klanttevredenheid")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from surveys.questionnaires import open_links
+
+        open_links.connect()

@@ -7,6 +7,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 from surveys.responses.models import Response
 
 from .models import Question, SurveyVersion
+from .open_links import kept
 
 
 def with_version_state(queryset: QuerySet[SurveyVersion]) -> QuerySet[SurveyVersion]:
@@ -32,9 +33,15 @@ def is_current(version: SurveyVersion) -> bool:
 
 def open_link_version(slug: str, channel: str) -> SurveyVersion | None:
     """The version residents answer on an organisation's open link of a channel it measures, with
-    its survey and organisation, in one query; None without one."""
+    its survey, organisation and questions, kept in the worker until they change (open_links);
+    None without one."""
+    return kept(f"version:{slug}:{channel}", lambda: _open_link_version(slug, channel))
+
+
+def _open_link_version(slug: str, channel: str) -> SurveyVersion | None:
     return (
         SurveyVersion.objects.select_related("survey__organisation")
+        .prefetch_related("questions")
         .filter(survey__organisation__slug=slug, survey__channel=channel)
         .filter(survey__organisation__channels__channel=channel, survey__organisation__channels__enabled=True)
         .order_by("-number")

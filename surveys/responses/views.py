@@ -9,7 +9,7 @@ language travels in the links (``?lang=en``)."""
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -22,6 +22,7 @@ from surveys.common.ratelimits import limited
 from surveys.invitations.services import InvitationUnavailable, invitation_for_token, mark_opened
 from surveys.organisations.models import Organisation
 from surveys.organisations.selectors import organisation_measuring
+from surveys.questionnaires.open_links import kept
 from surveys.questionnaires.selectors import open_link_version
 from surveys.questionnaires.services import current_version
 
@@ -170,36 +171,49 @@ def invitation_action(token: str) -> str:
 @limited("open-form", "KTO_RATE_OPEN_FORM", method="POST")
 @require_http_methods(["GET", "HEAD", "POST"])
 def open_form(request, slug: str, channel: str):
-    """An open link without a token, for a QR code or a tablet at the counter."""
+    """An open link without a token, for a QR code or a tablet at the counter. Its page is the
+    same for everyone: each worker keeps it until staff change what it shows (open_links)."""
+    language = get_language()
+    kiosk = request.GET.get("kiosk") == "1"  # a counter tablet: the thank-you page returns here
+    if request.method != "POST":
+        page = kept(
+            f"page:{slug}:{channel}:{language}:{kiosk}",
+            lambda: _open_form_page(request, _open_link(slug, channel), language, kiosk).content,
+        )
+        return HttpResponse(page)
+    version = _open_link(slug, channel)
+    organisation = version.survey.organisation
+    form = ResponseForm(request.POST, version=version, language=language)
+    if not form.is_valid():
+        return _form_page(request, form=form, organisation=organisation, action=request.path, status=400, kiosk=kiosk)
+    services.submit_response(
+        organisation=organisation,
+        channel=channel,
+        score=form.cleaned_data["score"],
+        answers=form.answers(),
+        comment=form.comment(),
+        contact=form.contact(),
+        language=language,
+        source=Source.OPEN,
+        survey_version=version,
+    )
+    return _thanks(organisation, kiosk_channel=channel if kiosk else None)
+
+
+def _open_link(slug: str, channel: str):
+    """The version an open link's residents answer; 404 without one."""
     version = open_link_version(slug, channel)
     if version is None:  # no link, or a measured channel without its survey yet
         organisation = organisation_measuring(slug, channel)
         if organisation is None:
             raise Http404
         version = current_version(organisation=organisation, channel=channel)
-    organisation = version.survey.organisation
-    language = get_language()
-    kiosk = request.GET.get("kiosk") == "1"  # a counter tablet: the thank-you page returns here
-    if request.method == "POST":
-        form = ResponseForm(request.POST, version=version, language=language)
-        if not form.is_valid():
-            return _form_page(
-                request, form=form, organisation=organisation, action=request.path, status=400, kiosk=kiosk
-            )
-        services.submit_response(
-            organisation=organisation,
-            channel=channel,
-            score=form.cleaned_data["score"],
-            answers=form.answers(),
-            comment=form.comment(),
-            contact=form.contact(),
-            language=language,
-            source=Source.OPEN,
-            survey_version=version,
-        )
-        return _thanks(organisation, kiosk_channel=channel if kiosk else None)
+    return version
+
+
+def _open_form_page(request, version, language: str, kiosk: bool):
     form = ResponseForm(version=version, language=language)
-    return _form_page(request, form=form, organisation=organisation, action=request.path, kiosk=kiosk)
+    return _form_page(request, form=form, organisation=version.survey.organisation, action=request.path, kiosk=kiosk)
 
 
 @require_http_methods(["GET", "HEAD"])

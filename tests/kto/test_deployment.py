@@ -15,6 +15,7 @@ import pytest
 import requests
 import yaml
 from django.conf import settings
+from django.test import override_settings
 
 from tests.reports.test_reports import unused_port
 from tests.worker import database_url
@@ -66,7 +67,7 @@ def test_the_images_build_steps_run_with_the_production_settings_and_their_build
 def test_gunicorn_with_the_production_settings_serves_the_checks_and_a_residents_page(tmp_path, image):
     from tests.factories import OrganisationFactory
 
-    OrganisationFactory(name="Stichtse Vecht", slug="stichtse-vecht")
+    organisation = OrganisationFactory(name="Stichtse Vecht", slug="stichtse-vecht")
     port = unused_port()
     env = clean_env(
         DJANGO_SECRET_KEY="test-secret-" + "x" * 40,
@@ -101,12 +102,23 @@ def test_gunicorn_with_the_production_settings_serves_the_checks_and_a_residents
         ready = requests.get(base + "/readyz", timeout=5)
         assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok", "broker": "ok"})
         assert requests.get(base + "/o/stichtse-vecht/balie/", allow_redirects=False, timeout=5).status_code == 301
-        page = requests.get(base + "/o/stichtse-vecht/balie/", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+        https = {"X-Forwarded-Proto": "https"}
+        page = requests.get(base + "/o/stichtse-vecht/balie/", headers=https, timeout=5)
         assert page.status_code == 200 and "Stichtse Vecht" in page.text
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         assert "camera=()" in page.headers["Permissions-Policy"]
         assert page.headers["Strict-Transport-Security"].startswith("max-age=")
         assert "Set-Cookie" not in page.headers
+        # Each worker keeps the page (surveys/questionnaires/open_links.py); a change saved here,
+        # with the workers' Redis as this process's cache, shows in every worker's next answer.
+        pages = [requests.get(page.url, headers=https, timeout=5).text for _ in range(12)]
+        assert all("Stichtse Vecht" in text for text in pages)
+        redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env["REDIS_URL"]}
+        with override_settings(CACHES={"default": redis_cache}):
+            organisation.name = "Gemeente Stichtse Vecht"
+            organisation.save()
+        pages = [requests.get(page.url, headers=https, timeout=5).text for _ in range(12)]
+        assert all("Gemeente Stichtse Vecht" in text for text in pages)
     finally:
         server.terminate()
         server.wait(timeout=20)
